@@ -1,0 +1,66 @@
+"""manage.py seed_demo: demo hospitals and one user per role, for `make run`. Safe to run again."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import Hospital, InspectorAssignment, Level, Role, User
+from scoring.models import Assessment, AssessmentKind, Standard
+
+HOSPITALS = [
+    # name, level, key_specialty, teaching, district
+    ("重庆医科大学附属示范医院", Level.L3A, True, True, "渝中区"),
+    ("重庆市示范区人民医院", Level.L3B, False, False, "沙坪坝区"),
+    ("重庆市示范县人民医院", Level.L2A, False, False, "万州区"),
+]
+
+# Local demo passwords only: printed on purpose so a first-time user can sign in.
+USERS = [
+    # username, password, role, hospital index or None, display name
+    ("qcadmin", "demo-qcadmin-2011", Role.QC_ADMIN, None, "质控中心管理员"),
+    ("inspector", "demo-inspector-2011", Role.INSPECTOR, None, "质控专家"),
+    ("head", "demo-head-2011", Role.DEPARTMENT_HEAD, 0, "科主任"),
+    ("staff", "demo-staff-2011", Role.DEPARTMENT_STAFF, 0, "科室人员"),
+    ("head2", "demo-head2-2011", Role.DEPARTMENT_HEAD, 1, "科主任（二院）"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo hospitals, one user per role and a draft self-assessment; print the demo logins."
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        hospitals = []
+        for name, level, key, teaching, district in HOSPITALS:
+            hospital, _ = Hospital.objects.update_or_create(
+                name=name,
+                defaults={"level": level, "key_specialty": key, "teaching": teaching, "district": district},
+            )
+            hospitals.append(hospital)
+        for username, password, role, hospital_index, full_name in USERS:
+            user, _ = User.objects.update_or_create(
+                username=username,
+                defaults={
+                    "role": role,
+                    "hospital": hospitals[hospital_index] if hospital_index is not None else None,
+                    "first_name": full_name,
+                    "is_staff": role == Role.QC_ADMIN,
+                },
+            )
+            user.set_password(password)
+            user.save()
+            if role == Role.INSPECTOR:
+                for hospital in hospitals[:2]:
+                    InspectorAssignment.objects.get_or_create(inspector=user, hospital=hospital)
+        standard = Standard.objects.get(code="cq2011")
+        Assessment.objects.get_or_create(hospital=hospitals[0], standard=standard, kind=AssessmentKind.SELF, year=2026)
+
+        self.stdout.write(self.style.SUCCESS("演示数据已就绪（demo data ready）："))
+        for hospital in hospitals:
+            flags = "，重点专科" if hospital.key_specialty else ""
+            self.stdout.write(f"  医院 #{hospital.pk} {hospital.name}（{hospital.get_level_display()}{flags}）")
+        self.stdout.write("演示账号（仅限本地演示 / local demo only）：")
+        for username, password, role, hospital_index, _ in USERS:
+            where = f" @ {hospitals[hospital_index].name}" if hospital_index is not None else ""
+            self.stdout.write(f"  {username:<10} {password:<22} {role}{where}")

@@ -1,0 +1,50 @@
+"""Reads of hospitals and people, scoped to what the asking user may see.
+
+`hospitals_visible_to` is the one place hospital isolation is written; every
+other scoped queryset (assessments, later evidence and reports) filters through it.
+"""
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from .models import Hospital, InspectorAssignment, Role
+
+
+def hospital_ids_visible_to(user: Any) -> QuerySet | None:
+    """A subquery of hospital ids the user may see, or None meaning every hospital."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Hospital.objects.none().values("id")
+    role = user.effective_role
+    if role == Role.QC_ADMIN:
+        return None
+    if role == Role.INSPECTOR:
+        return InspectorAssignment.objects.filter(inspector_id=user.pk).values("hospital_id")
+    if role in (Role.DEPARTMENT_HEAD, Role.DEPARTMENT_STAFF) and user.hospital_id:
+        return Hospital.objects.filter(pk=user.hospital_id).values("id")
+    return Hospital.objects.none().values("id")
+
+
+def scope_by_hospital(qs: QuerySet, user: Any, *, field: str = "hospital_id") -> QuerySet:
+    """Restrict any queryset with a hospital foreign key to the hospitals `user` may see."""
+    ids = hospital_ids_visible_to(user)
+    if ids is None:
+        return qs
+    return qs.filter(**{f"{field}__in": ids})
+
+
+def hospitals_visible_to(user: Any) -> QuerySet[Hospital]:
+    """Hospitals the user may see: all for qc_admin, assigned for inspectors, their own for departments."""
+    return scope_by_hospital(Hospital.objects.all(), user, field="id")
+
+
+def assignments_visible_to(user: Any) -> QuerySet[InspectorAssignment]:
+    """Inspector assignments: all for qc_admin, an inspector's own, none for departments."""
+    qs = InspectorAssignment.objects.select_related("inspector", "hospital")
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return qs.none()
+    if user.effective_role == Role.QC_ADMIN:
+        return qs
+    if user.effective_role == Role.INSPECTOR:
+        return qs.filter(inspector_id=user.pk)
+    return qs.none()

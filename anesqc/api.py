@@ -1,0 +1,74 @@
+"""API plumbing shared by every app: exact decimals in and out, and one error shape.
+
+Errors are JSON objects keyed by the field at fault ({"score": ["…"]});
+errors not tied to a field use "detail".
+"""
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import exceptions, serializers, status
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from scoring.engine import fmt
+from scoring.errors import AssessmentLocked
+
+
+class DecimalJSONParser(JSONParser):
+    """JSON parser that reads numbers with a fraction as Decimal, so no float reaches scoring."""
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        import json
+
+        parser_context = parser_context or {}
+        encoding = parser_context.get("encoding", "utf-8")
+        try:
+            return json.loads(stream.read().decode(encoding), parse_float=Decimal)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise exceptions.ParseError(f"JSON 格式错误：{exc}") from exc
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "7.5"})
+class PointsField(serializers.Field):
+    """A score or point value: a JSON string like "7.5" out; a string or number in, kept exact."""
+
+    default_error_messages = {"invalid": '必须是数字，如 "7.5"。'}
+
+    def to_representation(self, value: Decimal) -> str:
+        return fmt(Decimal(value))
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if isinstance(data, (bool, float)):
+            self.fail("invalid")
+        try:
+            value = Decimal(str(data).strip())
+        except (InvalidOperation, ValueError):
+            self.fail("invalid")
+        if not value.is_finite():
+            self.fail("invalid")
+        return value
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, plus Django ValidationError → 400 by field and AssessmentLocked → 409."""
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            detail: Any = {field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
+            if "__all__" in detail:
+                detail["non_field_errors"] = detail.pop("__all__")
+        else:
+            detail = {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, AssessmentLocked):
+        return Response(
+            {"detail": exc.message, "status": exc.status, "code": "assessment_locked"},
+            status=status.HTTP_409_CONFLICT,
+        )
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,39 @@
+"""URL configuration: health check, admin, API v1 with its schema and docs, and the home page."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from accounts.api.views import AssignmentViewSet, HospitalViewSet, UserViewSet
+from scoring.api.views import AssessmentViewSet, CriterionView, StandardViewSet
+
+from . import views
+
+router = DefaultRouter()
+router.register("standards", StandardViewSet, basename="standard")
+router.register("hospitals", HospitalViewSet, basename="hospital")
+router.register("users", UserViewSet, basename="user")
+router.register("assignments", AssignmentViewSet, basename="assignment")
+router.register("assessments", AssessmentViewSet, basename="assessment")
+
+api_v1 = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path(
+        "standards/<slug:code>/criteria/<str:criterion_code>/",
+        CriterionView.as_view(),
+        name="standard-criterion",
+    ),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"), namespace="v1")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]

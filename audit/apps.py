@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditConfig(AppConfig):
+    """The append-only record of who changed what."""
+
+    name = "audit"
+    verbose_name = _("审计日志")

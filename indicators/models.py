@@ -1,0 +1,1 @@
+"""Indicator models arrive with the indicators issue; the app keeps its place."""

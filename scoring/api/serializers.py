@@ -1,0 +1,178 @@
+"""Serializers of standards, assessments, ratings and results. Rules live in services and the engine."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from accounts.api.serializers import VisibleHospitalField
+from anesqc.api import PointsField
+from scoring import engine
+from scoring.models import (
+    Assessment,
+    AssessmentKind,
+    Chapter,
+    Criterion,
+    Item,
+    Rating,
+    RatingValue,
+    Standard,
+)
+
+
+class GradeThresholdsField(serializers.ReadOnlyField):
+    """{"3A": "850", ...} from the prefetched thresholds."""
+
+    def to_representation(self, value: Any) -> dict[str, str]:
+        return {t.level: engine.fmt(t.points) for t in value.all()}
+
+
+class CriterionSerializer(serializers.ModelSerializer):
+    max_points = PointsField(read_only=True)
+    key_specialty_weight = PointsField(read_only=True)
+
+    class Meta:
+        model = Criterion
+        fields = [
+            "code",
+            "content",
+            "text",
+            "remark",
+            "note",
+            "max_points",
+            "veto",
+            "applies_to",
+            "key_specialty_weight",
+        ]
+        read_only_fields = fields
+
+
+class CriterionVetoSerializer(serializers.Serializer):
+    veto = serializers.BooleanField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    max_points = PointsField(read_only=True)
+    criteria = CriterionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Item
+        fields = ["code", "title", "max_points", "criteria"]
+
+
+class ChapterSerializer(serializers.ModelSerializer):
+    max_points = PointsField(read_only=True)
+    items = ItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Chapter
+        fields = ["number", "title", "max_points", "items"]
+
+
+class StandardListSerializer(serializers.ModelSerializer):
+    total_points = PointsField(read_only=True)
+    grade_thresholds = GradeThresholdsField(source="thresholds")
+
+    class Meta:
+        model = Standard
+        fields = ["code", "title", "issuer", "document_number", "issued_on", "total_points", "grade_thresholds"]
+
+
+class StandardDetailSerializer(StandardListSerializer):
+    chapters = ChapterSerializer(many=True, read_only=True)
+
+    class Meta(StandardListSerializer.Meta):
+        fields = [*StandardListSerializer.Meta.fields, "chapters"]
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    hospital = VisibleHospitalField()
+    hospital_name = serializers.CharField(source="hospital.name", read_only=True)
+    standard = serializers.SlugRelatedField(slug_field="code", queryset=Standard.objects.all())
+    kind = serializers.ChoiceField(choices=AssessmentKind.choices)
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "hospital",
+            "hospital_name",
+            "standard",
+            "kind",
+            "year",
+            "status",
+            "created_at",
+            "submitted_at",
+            "finalized_at",
+        ]
+        read_only_fields = ["id", "status", "created_at", "submitted_at", "finalized_at"]
+        # Uniqueness per hospital/standard/kind/year is the service's to check.
+        validators: list = []
+
+
+class RatingWriteSerializer(serializers.Serializer):
+    rating = serializers.ChoiceField(choices=RatingValue.choices)
+    score = PointsField(required=False, allow_null=True)
+    remark = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class RatingSerializer(serializers.ModelSerializer):
+    criterion = serializers.CharField(source="criterion.code", read_only=True)
+    score = PointsField(read_only=True)
+    weighted_score = serializers.SerializerMethodField()
+    rated_by = serializers.CharField(source="rated_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = Rating
+        fields = ["criterion", "rating", "score", "weighted_score", "remark", "rated_by", "rated_at"]
+
+    def get_weighted_score(self, obj: Rating) -> str:
+        return engine.fmt(
+            engine.weighted_score(
+                obj.score,
+                key_specialty_weight=obj.criterion.key_specialty_weight,
+                key_specialty=obj.assessment.hospital.key_specialty,
+            )
+        )
+
+
+class SubtotalSerializer(serializers.Serializer):
+    score = PointsField()
+    max_points = PointsField()
+    title = serializers.CharField()
+
+
+class ChapterSubtotalSerializer(SubtotalSerializer):
+    number = serializers.SerializerMethodField()
+
+    def get_number(self, obj: engine.Subtotal) -> int:
+        return int(obj.key)
+
+
+class ItemSubtotalSerializer(SubtotalSerializer):
+    code = serializers.CharField(source="key")
+
+
+class NextThresholdSerializer(serializers.Serializer):
+    level = serializers.CharField()
+    points = PointsField()
+    gap = PointsField()
+
+
+class ResultSerializer(serializers.Serializer):
+    """The engine's Result, as the public contract names it."""
+
+    total = PointsField()
+    max_total = PointsField()
+    rated = serializers.IntegerField()
+    applicable = serializers.IntegerField()
+    chapters = ChapterSubtotalSerializer(many=True)
+    items = ItemSubtotalSerializer(many=True)
+    veto_failed = serializers.ListField(child=serializers.CharField())
+    unrated = serializers.ListField(child=serializers.CharField())
+    level = serializers.CharField()
+    threshold = PointsField(allow_null=True)
+    outcome = serializers.ChoiceField(choices=[engine.INCOMPLETE, engine.FAIL, engine.PASS])
+    thresholds_met = serializers.ListField(child=serializers.CharField())
+    next_threshold = NextThresholdSerializer(allow_null=True)

@@ -1,0 +1,137 @@
+"""API views for standards, assessments, ratings and results: thin wrappers over selectors and services."""
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from scoring import selectors, services
+from scoring.filters import AssessmentFilter
+from scoring.models import Assessment, Criterion, Rating, Standard
+
+from .serializers import (
+    AssessmentSerializer,
+    CriterionSerializer,
+    CriterionVetoSerializer,
+    RatingSerializer,
+    RatingWriteSerializer,
+    ResultSerializer,
+    StandardDetailSerializer,
+    StandardListSerializer,
+)
+
+
+class StandardViewSet(viewsets.ReadOnlyModelViewSet):
+    """Scoring standards: reference data every signed-in user may read."""
+
+    lookup_field = "code"
+    lookup_value_regex = "[a-z0-9_-]+"
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[Standard]:
+        if self.action == "retrieve":
+            return selectors.standard_detail_queryset()
+        return selectors.standards_list()
+
+    def get_serializer_class(self):
+        return StandardDetailSerializer if self.action == "retrieve" else StandardListSerializer
+
+
+class CriterionView(GenericAPIView):
+    """One criterion of a standard; qc_admin may change its veto (★) flag, with an audit record."""
+
+    serializer_class = CriterionSerializer
+
+    def get_object(self) -> Criterion:
+        return get_object_or_404(
+            Criterion.objects.select_related("standard"),
+            standard__code=self.kwargs["code"],
+            code=self.kwargs["criterion_code"],
+        )
+
+    def get(self, request: Request, code: str, criterion_code: str) -> Response:
+        return Response(CriterionSerializer(self.get_object()).data)
+
+    @extend_schema(request=CriterionVetoSerializer, responses={200: CriterionSerializer})
+    def patch(self, request: Request, code: str, criterion_code: str) -> Response:
+        services.require_qc_admin(request.user)
+        criterion = self.get_object()
+        data = CriterionVetoSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        criterion = services.criterion_set_veto(actor=request.user, criterion=criterion, **data.validated_data)
+        return Response(CriterionSerializer(criterion).data)
+
+
+class AssessmentViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Assessments of the hospitals the caller may see; a foreign one answers 404."""
+
+    serializer_class = AssessmentSerializer
+    filterset_class = AssessmentFilter
+
+    def get_queryset(self) -> QuerySet[Assessment]:
+        return selectors.assessments_visible_to(self.request.user)
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assessment = services.assessment_create(actor=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(assessment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: ResultSerializer})
+    @action(detail=True, methods=["get"])
+    def result(self, request: Request, pk: str | None = None) -> Response:
+        result = selectors.assessment_result(self.get_object())
+        return Response(ResultSerializer(result).data)
+
+    @extend_schema(request=None, responses={200: AssessmentSerializer})
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str | None = None) -> Response:
+        assessment = services.assessment_submit(actor=request.user, assessment=self.get_object())
+        return Response(self.get_serializer(assessment).data)
+
+    @extend_schema(request=None, responses={200: AssessmentSerializer})
+    @action(detail=True, methods=["post"])
+    def finalize(self, request: Request, pk: str | None = None) -> Response:
+        assessment = services.assessment_finalize(actor=request.user, assessment=self.get_object())
+        return Response(self.get_serializer(assessment).data)
+
+    @extend_schema(responses={200: RatingSerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="ratings", pagination_class=None)
+    def ratings(self, request: Request, pk: str | None = None) -> Response:
+        assessment = self.get_object()
+        ratings = (
+            Rating.objects.filter(assessment=assessment)
+            .select_related("criterion", "rated_by", "assessment__hospital")
+            .order_by("criterion__position")
+        )
+        return Response(RatingSerializer(ratings, many=True).data)
+
+    @extend_schema(request=RatingWriteSerializer, responses={200: RatingSerializer})
+    @action(
+        detail=True,
+        methods=["put"],
+        url_path=r"ratings/(?P<criterion_code>[0-9A-Za-z.\-_]+)",
+        serializer_class=RatingWriteSerializer,
+    )
+    def rating(self, request: Request, pk: str | None = None, criterion_code: str = "") -> Response:
+        assessment = self.get_object()
+        criterion = selectors.criterion_for_assessment(assessment, criterion_code)
+        if criterion is None:
+            return Response(
+                {"detail": f"标准 {assessment.standard.code} 中没有细则 {criterion_code}。"},
+                status=status.HTTP_404_NOT_FOUND,
+            )
+        services.rating_authorize(actor=request.user, assessment=assessment)
+        data = RatingWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rating = services.rating_set(
+            actor=request.user, assessment=assessment, criterion=criterion, **data.validated_data
+        )
+        rating.assessment = assessment  # for weighted_score, without another query
+        return Response(RatingSerializer(rating).data)

@@ -1,0 +1,254 @@
+"""The scoring engine: pure functions over plain data, exact in Decimal.
+
+Nothing here touches the database or Django, so it is tested directly and with
+hypothesis. Callers (selectors, services) translate model rows into these
+dataclasses and back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+MET = "met"
+PARTIAL = "partial"
+UNMET = "unmet"
+RATINGS = (MET, PARTIAL, UNMET)
+
+APPLIES_ALL = "all"
+APPLIES_KEY_SPECIALTY = "key_specialty"
+
+INCOMPLETE = "incomplete"
+FAIL = "fail"
+PASS = "pass"  # noqa: S105 (an outcome, not a password)
+
+ZERO = Decimal("0")
+ONE = Decimal("1")
+HALF = Decimal("0.5")
+
+
+class RatingError(ValueError):
+    """A rating or score that the standard does not allow; `field` names the input at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class CriterionSpec:
+    """What the engine needs to know about one scored leaf."""
+
+    code: str
+    chapter: int
+    item: str
+    max_points: Decimal
+    veto: bool = False
+    applies_to: str = APPLIES_ALL
+    key_specialty_weight: Decimal = ONE
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """A chapter or an item: its key, title, and (for items) its chapter."""
+
+    key: str
+    title: str
+
+
+@dataclass(frozen=True)
+class RatingInput:
+    """A stored rating: the verdict and its unweighted score."""
+
+    rating: str
+    score: Decimal
+
+
+@dataclass(frozen=True)
+class Subtotal:
+    """Score and maximum of one chapter or item, both weighted."""
+
+    key: str
+    title: str
+    score: Decimal
+    max_points: Decimal
+
+
+@dataclass(frozen=True)
+class NextThreshold:
+    """The lowest level threshold the total has not reached, and how far off it is."""
+
+    level: str
+    points: Decimal
+    gap: Decimal
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything a result page, the API or a report shows about one assessment."""
+
+    total: Decimal
+    max_total: Decimal
+    rated: int
+    applicable: int
+    chapters: list[Subtotal]
+    items: list[Subtotal]
+    veto_failed: list[str]
+    unrated: list[str]
+    level: str
+    threshold: Decimal | None
+    outcome: str
+    thresholds_met: list[str]
+    next_threshold: NextThreshold | None
+    weighted_scores: dict[str, Decimal] = field(default_factory=dict)
+
+
+def is_half_point(value: Decimal) -> bool:
+    """True when `value` is a whole multiple of 0.5."""
+    return value.is_finite() and (value / HALF) == (value / HALF).to_integral_value()
+
+
+def applies(criterion: CriterionSpec, *, key_specialty: bool) -> bool:
+    """Key-only criteria apply only to key-specialty departments; the rest apply to all."""
+    return criterion.applies_to != APPLIES_KEY_SPECIALTY or key_specialty
+
+
+def weight(criterion: CriterionSpec, *, key_specialty: bool) -> Decimal:
+    """The factor a criterion's score counts with in totals (0.7 on general items for key departments)."""
+    return criterion.key_specialty_weight if key_specialty else ONE
+
+
+def weighted_score(score: Decimal, *, key_specialty_weight: Decimal, key_specialty: bool) -> Decimal:
+    """One stored score as it counts in totals."""
+    return score * (key_specialty_weight if key_specialty else ONE)
+
+
+def resolve_score(*, rating: str, max_points: Decimal, score: Decimal | None = None) -> Decimal:
+    """The unweighted score a rating earns, or RatingError when rating and score disagree.
+
+    met → max points; unmet → 0; partial → a score strictly between 0 and max,
+    required. Scores move in half points.
+    """
+    if rating not in RATINGS:
+        raise RatingError("rating", f"“{rating}”不是有效的评定，应为 met、partial 或 unmet。")
+    if score is not None:
+        if not isinstance(score, Decimal) or not score.is_finite():
+            raise RatingError("score", "得分必须是数字。")
+        if not is_half_point(score):
+            raise RatingError("score", "得分的最小单位为 0.5 分。")
+    if rating == MET:
+        if score is not None and score != max_points:
+            raise RatingError("score", f"评定为达标时得分应为满分 {fmt(max_points)}。")
+        return max_points
+    if rating == UNMET:
+        if score is not None and score != ZERO:
+            raise RatingError("score", "评定为未达标时得分应为 0。")
+        return ZERO
+    if score is None:
+        raise RatingError("score", "评定为基本达标时必须填写得分。")
+    if not ZERO < score < max_points:
+        raise RatingError("score", f"基本达标的得分应大于 0 且小于满分 {fmt(max_points)}。")
+    return score
+
+
+def evaluate(
+    *,
+    criteria: Sequence[CriterionSpec],
+    ratings: Mapping[str, RatingInput],
+    key_specialty: bool,
+    level: str,
+    thresholds: Mapping[str, Decimal],
+    chapters: Iterable[SectionSpec] = (),
+    items: Iterable[SectionSpec] = (),
+) -> Result:
+    """Score an assessment: weighted totals per chapter and item, vetoes, outcome and thresholds.
+
+    Ratings of criteria that do not apply to the department are ignored.
+    Chapter and item maxima are the weighted sums of their applicable criteria,
+    so a well-formed standard totals its nominal points for every department.
+    """
+    chapter_titles = {c.key: c.title for c in chapters}
+    item_titles = {i.key: i.title for i in items}
+    chapter_score: dict[str, Decimal] = {}
+    chapter_max: dict[str, Decimal] = {}
+    item_score: dict[str, Decimal] = {}
+    item_max: dict[str, Decimal] = {}
+    weighted: dict[str, Decimal] = {}
+    veto_failed: list[str] = []
+    unrated: list[str] = []
+    rated = applicable = 0
+
+    for criterion in criteria:
+        ch_key = str(criterion.chapter)
+        # Every chapter and item appears, even when nothing in it applies.
+        chapter_score.setdefault(ch_key, ZERO)
+        chapter_max.setdefault(ch_key, ZERO)
+        item_score.setdefault(criterion.item, ZERO)
+        item_max.setdefault(criterion.item, ZERO)
+        if not applies(criterion, key_specialty=key_specialty):
+            continue
+        applicable += 1
+        w = weight(criterion, key_specialty=key_specialty)
+        chapter_max[ch_key] += criterion.max_points * w
+        item_max[criterion.item] += criterion.max_points * w
+        rating = ratings.get(criterion.code)
+        if rating is None:
+            unrated.append(criterion.code)
+            continue
+        rated += 1
+        value = rating.score * w
+        weighted[criterion.code] = value
+        chapter_score[ch_key] += value
+        item_score[criterion.item] += value
+        if criterion.veto and rating.rating == UNMET:
+            veto_failed.append(criterion.code)
+
+    total = sum(chapter_score.values(), ZERO)
+    max_total = sum(chapter_max.values(), ZERO)
+    threshold = thresholds.get(level)
+
+    if rated < applicable:
+        outcome = INCOMPLETE
+    elif veto_failed or threshold is None or total < threshold:
+        outcome = FAIL
+    else:
+        outcome = PASS
+
+    ordered = sorted(thresholds.items(), key=lambda kv: (kv[1], kv[0]))
+    thresholds_met = [lvl for lvl, pts in sorted(ordered, key=lambda kv: (-kv[1], kv[0])) if total >= pts]
+    next_threshold = next(
+        (NextThreshold(level=lvl, points=pts, gap=pts - total) for lvl, pts in ordered if total < pts),
+        None,
+    )
+
+    return Result(
+        total=total,
+        max_total=max_total,
+        rated=rated,
+        applicable=applicable,
+        chapters=[
+            Subtotal(key=k, title=chapter_titles.get(k, ""), score=chapter_score[k], max_points=chapter_max[k])
+            for k in chapter_score
+        ],
+        items=[
+            Subtotal(key=k, title=item_titles.get(k, ""), score=item_score[k], max_points=item_max[k])
+            for k in item_score
+        ],
+        veto_failed=veto_failed,
+        unrated=unrated,
+        level=level,
+        threshold=threshold,
+        outcome=outcome,
+        thresholds_met=thresholds_met,
+        next_threshold=next_threshold,
+        weighted_scores=weighted,
+    )
+
+
+def fmt(value: Decimal) -> str:
+    """A Decimal as a plain string without exponent or trailing zeros: 850, 10.5, 5.25."""
+    if value == value.to_integral_value():
+        return str(value.quantize(ONE))
+    return format(value.normalize(), "f")

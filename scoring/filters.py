@@ -1,0 +1,21 @@
+"""Filters for assessment lists, shared by the HTML pages and the API."""
+
+import django_filters
+
+from accounts.models import Level
+
+from .models import Assessment, AssessmentKind, AssessmentStatus
+
+
+class AssessmentFilter(django_filters.FilterSet):
+    """Filter assessments by hospital, level, district, kind, status, year and standard."""
+
+    kind = django_filters.ChoiceFilter(choices=AssessmentKind.choices)
+    status = django_filters.ChoiceFilter(choices=AssessmentStatus.choices)
+    level = django_filters.ChoiceFilter(field_name="hospital__level", choices=Level.choices)
+    district = django_filters.CharFilter(field_name="hospital__district")
+    standard = django_filters.CharFilter(field_name="standard__code")
+
+    class Meta:
+        model = Assessment
+        fields = ["hospital", "kind", "status", "year", "level", "district", "standard"]

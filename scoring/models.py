@@ -1,0 +1,224 @@
+"""The standard as versioned data (standard → chapter → item → criterion), assessments and ratings."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Hospital, Level
+
+POINTS = {"max_digits": 7, "decimal_places": 2}
+
+
+class Standard(models.Model):
+    """One version of a scoring standard, e.g. `cq2011`."""
+
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    title = models.CharField(_("名称"), max_length=200)
+    issuer = models.CharField(_("发布机构"), max_length=200, blank=True)
+    document_number = models.CharField(_("文号"), max_length=100, blank=True)
+    issued_on = models.DateField(_("发布日期"), null=True, blank=True)
+    total_points = models.DecimalField(_("总分"), **POINTS)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("评价标准")
+        verbose_name_plural = _("评价标准")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class GradeThreshold(models.Model):
+    """The points a hospital of one level needs to pass under a standard."""
+
+    standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="thresholds")
+    level = models.CharField(_("医院等级"), max_length=2, choices=Level.choices)
+    points = models.DecimalField(_("达标分"), **POINTS)
+
+    class Meta:
+        ordering = ["-points"]
+        verbose_name = _("达标分数线")
+        verbose_name_plural = _("达标分数线")
+        constraints = [
+            models.UniqueConstraint(fields=["standard", "level"], name="unique_threshold_level"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.standard.code} {self.level} {self.points}"
+
+
+class Chapter(models.Model):
+    """A chapter (一级指标) of a standard, e.g. 组织结构与功能, 180 points."""
+
+    standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="chapters")
+    number = models.PositiveSmallIntegerField(_("章"))
+    title = models.CharField(_("名称"), max_length=100)
+    max_points = models.DecimalField(_("分值"), **POINTS)
+
+    class Meta:
+        ordering = ["standard", "number"]
+        verbose_name = _("章")
+        verbose_name_plural = _("章")
+        constraints = [
+            models.UniqueConstraint(fields=["standard", "number"], name="unique_chapter_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+class Item(models.Model):
+    """An item (项目) within a chapter, e.g. 1.2 临床麻醉, 65 points."""
+
+    chapter = models.ForeignKey(Chapter, on_delete=models.CASCADE, related_name="items")
+    code = models.CharField(_("代码"), max_length=20)
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    title = models.CharField(_("名称"), max_length=100)
+    max_points = models.DecimalField(_("分值"), **POINTS)
+
+    class Meta:
+        ordering = ["chapter", "position"]
+        verbose_name = _("项目")
+        verbose_name_plural = _("项目")
+        constraints = [
+            models.UniqueConstraint(fields=["chapter", "code"], name="unique_item_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class AppliesTo(models.TextChoices):
+    """Which departments a criterion applies to."""
+
+    ALL = "all", _("全部科室")
+    KEY_SPECIALTY = "key_specialty", _("仅重点专科")
+
+
+class Criterion(models.Model):
+    """A scored leaf of the standard, with its canonical code, wording, points and veto flag."""
+
+    standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="criteria")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="criteria")
+    code = models.CharField(_("代码"), max_length=20)
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    content = models.CharField(_("评价内容"), max_length=200, blank=True)
+    text = models.TextField(_("评价标准与细则"))
+    remark = models.TextField(_("备注"), blank=True)
+    note = models.TextField(_("说明"), blank=True, help_text=_("层级相关的规则与比较符号"))
+    max_points = models.DecimalField(_("分值"), validators=[MinValueValidator(Decimal("0.5"))], **POINTS)
+    veto = models.BooleanField(_("单项否决（★）"), default=False)
+    applies_to = models.CharField(_("适用范围"), max_length=20, choices=AppliesTo.choices, default=AppliesTo.ALL)
+    key_specialty_weight = models.DecimalField(_("重点专科权重"), max_digits=4, decimal_places=2, default=Decimal("1"))
+
+    class Meta:
+        ordering = ["standard", "position"]
+        verbose_name = _("评分细则")
+        verbose_name_plural = _("评分细则")
+        constraints = [
+            models.UniqueConstraint(fields=["standard", "code"], name="unique_criterion_code"),
+            models.CheckConstraint(name="criterion_points_positive", condition=Q(max_points__gt=0)),
+            models.CheckConstraint(
+                name="criterion_weight_range",
+                condition=Q(key_specialty_weight__gt=0, key_specialty_weight__lte=1),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.content or self.text[:30]}"
+
+
+class AssessmentKind(models.TextChoices):
+    """Self-assessment by the department, or inspection by the QC centre."""
+
+    SELF = "self", _("自评")
+    INSPECTION = "inspection", _("现场检查")
+
+
+class AssessmentStatus(models.TextChoices):
+    """draft → submitted → finalized."""
+
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    FINALIZED = "finalized", _("已定稿")
+
+
+class Assessment(models.Model):
+    """One scoring of one hospital against one standard, by the department or by inspectors."""
+
+    hospital = models.ForeignKey(Hospital, verbose_name=_("医院"), on_delete=models.PROTECT, related_name="assessments")
+    standard = models.ForeignKey(
+        Standard, verbose_name=_("评价标准"), on_delete=models.PROTECT, related_name="assessments"
+    )
+    kind = models.CharField(_("类型"), max_length=12, choices=AssessmentKind.choices)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    status = models.CharField(
+        _("状态"), max_length=12, choices=AssessmentStatus.choices, default=AssessmentStatus.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    finalized_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    finalized_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-year", "hospital__name", "kind"]
+        verbose_name = _("评审")
+        verbose_name_plural = _("评审")
+        constraints = [
+            models.UniqueConstraint(fields=["hospital", "standard", "kind", "year"], name="unique_assessment_per_year"),
+            models.CheckConstraint(name="assessment_year_range", condition=Q(year__gte=2000, year__lte=2100)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hospital} {self.year} {self.get_kind_display()}"
+
+    @property
+    def is_finalized(self) -> bool:
+        return self.status == AssessmentStatus.FINALIZED
+
+
+class RatingValue(models.TextChoices):
+    """达标 / 基本达标 / 未达标."""
+
+    MET = "met", _("达标")
+    PARTIAL = "partial", _("基本达标")
+    UNMET = "unmet", _("未达标")
+
+
+class Rating(models.Model):
+    """The rating of one criterion within one assessment, with its unweighted score."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="ratings")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="ratings")
+    rating = models.CharField(_("评定"), max_length=8, choices=RatingValue.choices)
+    score = models.DecimalField(_("得分"), **POINTS)
+    remark = models.TextField(_("备注"), blank=True)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rated_at = models.DateTimeField(_("评定时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["assessment", "criterion__position"]
+        verbose_name = _("评分")
+        verbose_name_plural = _("评分")
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "criterion"], name="unique_rating_per_criterion"),
+            models.CheckConstraint(name="rating_score_non_negative", condition=Q(score__gte=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion.code}: {self.get_rating_display()} {self.score}"

@@ -1,0 +1,169 @@
+"""Writes of assessments, ratings and veto flags.
+
+Each service checks the actor's right to act, validates, runs in one
+transaction, records an audit event and returns the object. Views, the API,
+the admin and tasks all call these; none holds rules of its own.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Hospital
+from accounts.services import require_qc_admin
+from audit.services import audit_record
+
+from . import engine, permissions
+from .errors import AssessmentLocked
+from .models import (
+    AppliesTo,
+    Assessment,
+    AssessmentKind,
+    AssessmentStatus,
+    Criterion,
+    Rating,
+    Standard,
+)
+
+
+def _locked_for_update(assessment: Assessment) -> Assessment:
+    """Re-read the assessment under a row lock so status checks and writes cannot interleave."""
+    return (
+        Assessment.objects.select_for_update(of=("self",)).select_related("hospital", "standard").get(pk=assessment.pk)
+    )
+
+
+def _require_status(assessment: Assessment, status: str, message: str) -> None:
+    if assessment.status != status:
+        raise AssessmentLocked(message, status=assessment.status)
+
+
+@transaction.atomic
+def assessment_create(*, actor: Any, hospital: Hospital, standard: Standard, kind: str, year: int) -> Assessment:
+    """Open a draft assessment of a hospital against a standard."""
+    if kind not in AssessmentKind.values:
+        raise ValidationError({"kind": f"“{kind}”不是有效的评审类型，应为 self 或 inspection。"})
+    if not permissions.can_create_assessment(actor, hospital_id=hospital.pk, kind=kind):
+        raise PermissionDenied("您无权为该医院创建此类评审。")
+    assessment = Assessment(hospital=hospital, standard=standard, kind=kind, year=year, created_by=actor)
+    assessment.full_clean(exclude=["created_by", "submitted_by", "finalized_by"])
+    try:
+        with transaction.atomic():
+            assessment.save()
+    except IntegrityError as exc:  # a concurrent create won the race past full_clean
+        raise ValidationError({"year": "该医院本年度已有同类评审。"}) from exc
+    audit_record(
+        actor=actor,
+        action="assessment.create",
+        obj=assessment,
+        after={"hospital": hospital.pk, "standard": standard.code, "kind": kind, "year": year},
+    )
+    return assessment
+
+
+def _rating_snapshot(rating: Rating | None) -> dict[str, Any] | None:
+    if rating is None:
+        return None
+    return {"rating": rating.rating, "score": engine.fmt(rating.score), "remark": rating.remark}
+
+
+def rating_authorize(*, actor: Any, assessment: Assessment) -> None:
+    """Refuse (403) an actor who may see but not rate the assessment; checked before input is read."""
+    if not permissions.can_rate(actor, assessment):
+        raise PermissionDenied("您无权为此评审评分。")
+
+
+@transaction.atomic
+def rating_set(
+    *,
+    actor: Any,
+    assessment: Assessment,
+    criterion: Criterion,
+    rating: str,
+    score: Decimal | None = None,
+    remark: str = "",
+) -> Rating:
+    """Rate one criterion of a draft assessment; the score follows from the rating (see engine.resolve_score)."""
+    rating_authorize(actor=actor, assessment=assessment)
+    assessment = _locked_for_update(assessment)
+    _require_status(assessment, AssessmentStatus.DRAFT, "评审已提交或已定稿，不能再修改评分。")
+    if criterion.standard_id != assessment.standard_id:
+        raise ValidationError({"criterion": "该细则不属于此评审所用的标准。"})
+    if criterion.applies_to == AppliesTo.KEY_SPECIALTY and not assessment.hospital.key_specialty:
+        raise ValidationError({"criterion": f"细则 {criterion.code} 仅适用于市级临床重点专科，该科室不适用。"})
+    try:
+        resolved = engine.resolve_score(rating=rating, max_points=criterion.max_points, score=score)
+    except engine.RatingError as exc:
+        raise ValidationError({exc.field: exc.message}) from exc
+
+    existing = Rating.objects.filter(assessment=assessment, criterion=criterion).first()
+    before = _rating_snapshot(existing)
+    obj = existing or Rating(assessment=assessment, criterion=criterion)
+    obj.rating = rating
+    obj.score = resolved
+    obj.remark = remark
+    obj.rated_by = actor
+    obj.save()
+    audit_record(actor=actor, action="rating.set", obj=obj, before=before, after=_rating_snapshot(obj))
+    return obj
+
+
+@transaction.atomic
+def assessment_submit(*, actor: Any, assessment: Assessment) -> Assessment:
+    """Submit a draft: the department head for self-assessments, inspectors or qc_admin for inspections."""
+    if not permissions.can_submit(actor, assessment):
+        raise PermissionDenied("您无权提交此评审。")
+    assessment = _locked_for_update(assessment)
+    _require_status(assessment, AssessmentStatus.DRAFT, "只有草稿状态的评审可以提交。")
+    assessment.status = AssessmentStatus.SUBMITTED
+    assessment.submitted_by = actor
+    assessment.submitted_at = timezone.now()
+    assessment.save(update_fields=["status", "submitted_by", "submitted_at"])
+    audit_record(
+        actor=actor,
+        action="assessment.submit",
+        obj=assessment,
+        before={"status": "draft"},
+        after={"status": "submitted"},
+    )
+    return assessment
+
+
+@transaction.atomic
+def assessment_finalize(*, actor: Any, assessment: Assessment) -> Assessment:
+    """Finalize a submitted assessment (inspectors or qc_admin); it is immutable afterwards."""
+    if not permissions.can_finalize(actor, assessment):
+        raise PermissionDenied("只有质控专家或质控中心管理员可以定稿。")
+    assessment = _locked_for_update(assessment)
+    _require_status(assessment, AssessmentStatus.SUBMITTED, "只有已提交的评审可以定稿。")
+    assessment.status = AssessmentStatus.FINALIZED
+    assessment.finalized_by = actor
+    assessment.finalized_at = timezone.now()
+    assessment.save(update_fields=["status", "finalized_by", "finalized_at"])
+    audit_record(
+        actor=actor,
+        action="assessment.finalize",
+        obj=assessment,
+        before={"status": "submitted"},
+        after={"status": "finalized"},
+    )
+    return assessment
+
+
+@transaction.atomic
+def criterion_set_veto(*, actor: Any, criterion: Criterion, veto: bool, reason: str = "") -> Criterion:
+    """Change a criterion's ★ (single-item veto) flag; qc_admin only, always audited."""
+    require_qc_admin(actor)
+    criterion = Criterion.objects.select_for_update().get(pk=criterion.pk)
+    if criterion.veto == veto:
+        return criterion
+    before = {"veto": criterion.veto}
+    criterion.veto = veto
+    criterion.save(update_fields=["veto"])
+    audit_record(
+        actor=actor, action="criterion.veto", obj=criterion, before=before, after={"veto": veto}, reason=reason
+    )
+    return criterion

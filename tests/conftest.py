@@ -1,0 +1,68 @@
+"""The fixed cast for permission tests, reused everywhere.
+
+Hospital A (三级甲等, key specialty, teaching) and hospital B (二级甲等):
+- qc_admin: the QC centre
+- inspector: assigned to A only
+- inspector_unassigned: assigned to nothing
+- head_a, staff_a: department head and staff of A
+- head_b: department head of B
+- anonymous: nobody
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.models import Hospital, Level, Role, User
+from tests.factories import AssignmentFactory, HospitalFactory, UserFactory
+
+CAST = ("qc_admin", "inspector", "inspector_unassigned", "head_a", "staff_a", "head_b", "anonymous")
+
+
+@dataclass
+class Cast:
+    hospital_a: Hospital
+    hospital_b: Hospital
+    users: dict[str, User | None]
+
+    def client(self, name: str) -> APIClient:
+        """An API client authenticated by token as a cast member (anonymous: none)."""
+        client = APIClient()
+        user = self.users[name]
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.users[name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+
+@pytest.fixture
+def cast(db: None) -> Cast:
+    hospital_a = HospitalFactory(name="甲医院", level=Level.L3A, key_specialty=True, teaching=True, district="渝中区")
+    hospital_b = HospitalFactory(name="乙医院", level=Level.L2A, key_specialty=False, district="万州区")
+    inspector = UserFactory(username="inspector", role=Role.INSPECTOR, hospital=None)
+    AssignmentFactory(inspector=inspector, hospital=hospital_a)
+    users: dict[str, User | None] = {
+        "qc_admin": UserFactory(username="qc_admin", role=Role.QC_ADMIN, hospital=None, is_staff=True),
+        "inspector": inspector,
+        "inspector_unassigned": UserFactory(username="inspector_unassigned", role=Role.INSPECTOR, hospital=None),
+        "head_a": UserFactory(username="head_a", role=Role.DEPARTMENT_HEAD, hospital=hospital_a),
+        "staff_a": UserFactory(username="staff_a", role=Role.DEPARTMENT_STAFF, hospital=hospital_a),
+        "head_b": UserFactory(username="head_b", role=Role.DEPARTMENT_HEAD, hospital=hospital_b),
+        "anonymous": None,
+    }
+    return Cast(hospital_a=hospital_a, hospital_b=hospital_b, users=users)
+
+
+@pytest.fixture
+def client_for(cast: Cast) -> Callable[[str], APIClient]:
+    return cast.client
