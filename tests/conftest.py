@@ -45,6 +45,12 @@ class Cast:
             raise AttributeError(name) from exc
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # PBKDF2 at production strength costs ~0.3 s a user; the cast alone has six.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def cast(db: None) -> Cast:
     hospital_a = HospitalFactory(name="甲医院", level=Level.L3A, key_specialty=True, teaching=True, district="渝中区")
