@@ -1,7 +1,8 @@
 """Database guard: a finalized assessment and its ratings cannot change, whatever path writes.
 
 Services answer 409 before reaching the database; these triggers catch every
-other path (ORM save, queryset update/delete, raw SQL) on PostgreSQL and SQLite.
+other path (ORM save, queryset update/delete, raw SQL) on PostgreSQL, and
+inserts and updates on SQLite.
 """
 
 from django.db import migrations
@@ -50,6 +51,8 @@ DROP TRIGGER IF EXISTS scoring_rating_finalized_guard ON scoring_rating;
 DROP FUNCTION IF EXISTS scoring_guard_finalized_rating();
 """
 
+# SQLite (the embedded default) guards inserts and updates only: it has no TRUNCATE,
+# so `flush` (tests, `manage.py flush`) must be able to DELETE finalized rows.
 _SQLITE_FINALIZED = "(SELECT status FROM scoring_assessment WHERE id = {ref}.assessment_id) = 'finalized'"
 SQLITE_FORWARD = [
     f"""CREATE TRIGGER scoring_rating_finalized_insert BEFORE INSERT ON scoring_rating
@@ -58,13 +61,7 @@ SQLITE_FORWARD = [
     f"""CREATE TRIGGER scoring_rating_finalized_update BEFORE UPDATE ON scoring_rating
         WHEN {_SQLITE_FINALIZED.format(ref="OLD")} OR {_SQLITE_FINALIZED.format(ref="NEW")}
         BEGIN SELECT RAISE(ABORT, 'assessment is finalized; its ratings cannot change'); END""",
-    f"""CREATE TRIGGER scoring_rating_finalized_delete BEFORE DELETE ON scoring_rating
-        WHEN {_SQLITE_FINALIZED.format(ref="OLD")}
-        BEGIN SELECT RAISE(ABORT, 'assessment is finalized; its ratings cannot change'); END""",
     """CREATE TRIGGER scoring_assessment_finalized_update BEFORE UPDATE ON scoring_assessment
-        WHEN OLD.status = 'finalized'
-        BEGIN SELECT RAISE(ABORT, 'assessment is finalized and cannot change'); END""",
-    """CREATE TRIGGER scoring_assessment_finalized_delete BEFORE DELETE ON scoring_assessment
         WHEN OLD.status = 'finalized'
         BEGIN SELECT RAISE(ABORT, 'assessment is finalized and cannot change'); END""",
 ]
