@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 
@@ -14,7 +15,7 @@ from .models import HOSPITAL_ROLES, Hospital, InspectorAssignment, Role, User
 def require_qc_admin(actor: Any) -> None:
     """Only the QC centre administers hospitals, users and assignments."""
     if not getattr(actor, "is_qc_admin", False):
-        raise PermissionDenied("只有质控中心管理员可以执行此操作。")
+        raise PermissionDenied(_("只有质控中心管理员可以执行此操作。"))
 
 
 def _hospital_snapshot(h: Hospital) -> dict[str, Any]:
@@ -61,11 +62,11 @@ def user_create(
     """Create a user with one role (qc_admin only); department roles need a hospital, others must not have one."""
     require_qc_admin(actor)
     if role not in Role.values:
-        raise ValidationError({"role": f"“{role}”不是有效的角色。"})
+        raise ValidationError({"role": _("“%(role)s”不是有效的角色。") % {"role": role}})
     if role in HOSPITAL_ROLES and hospital is None:
-        raise ValidationError({"hospital": "科主任和科室人员必须属于一家医院。"})
+        raise ValidationError({"hospital": _("科主任和科室人员必须属于一家医院。")})
     if role not in HOSPITAL_ROLES and hospital is not None:
-        raise ValidationError({"hospital": "质控中心管理员和质控专家不属于某一家医院。"})
+        raise ValidationError({"hospital": _("质控中心管理员和质控专家不属于某一家医院。")})
     user = User(username=username, role=role, hospital=hospital, first_name=full_name)
     # qc_admin works in the Django admin too; others never do.
     user.is_staff = role == Role.QC_ADMIN
@@ -90,7 +91,7 @@ def assignment_create(*, actor: Any, inspector: User, hospital: Hospital) -> Ins
     """Let an inspector see and inspect one hospital (qc_admin only)."""
     require_qc_admin(actor)
     if inspector.role != Role.INSPECTOR:
-        raise ValidationError({"inspector": "只能为质控专家分配医院。"})
+        raise ValidationError({"inspector": _("只能为质控专家分配医院。")})
     assignment, created = InspectorAssignment.objects.get_or_create(inspector=inspector, hospital=hospital)
     if created:
         audit_record(

@@ -9,6 +9,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import JSONParser
@@ -30,14 +32,14 @@ class DecimalJSONParser(JSONParser):
         try:
             return json.loads(stream.read().decode(encoding), parse_float=Decimal)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise exceptions.ParseError(f"JSON 格式错误：{exc}") from exc
+            raise exceptions.ParseError(_("JSON 格式错误：%(error)s") % {"error": exc}) from exc
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "example": "7.5"})
 class PointsField(serializers.Field):
     """A score or point value: a JSON string like "7.5" out; a string or number in, kept exact."""
 
-    default_error_messages = {"invalid": '必须是数字，如 "7.5"。'}
+    default_error_messages = {"invalid": _lazy('必须是数字，如 "7.5"。')}
 
     def to_representation(self, value: Decimal) -> str:
         return fmt(Decimal(value))

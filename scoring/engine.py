@@ -29,12 +29,28 @@ HALF = Decimal("0.5")
 
 
 class RatingError(ValueError):
-    """A rating or score that the standard does not allow; `field` names the input at fault."""
+    """A rating or score that the standard does not allow.
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    `field` names the input at fault, `code` the rule broken, `params` its values;
+    `message` is the default (Chinese) wording, which callers may translate by code.
+    """
+
+    MESSAGES = {
+        "invalid_rating": "“{rating}”不是有效的评定，应为 met、partial 或 unmet。",
+        "not_a_number": "得分必须是数字。",
+        "not_half_point": "得分的最小单位为 0.5 分。",
+        "met_needs_max": "评定为达标时得分应为满分 {max_points}。",
+        "unmet_needs_zero": "评定为未达标时得分应为 0。",
+        "partial_needs_score": "评定为基本达标时必须填写得分。",
+        "partial_out_of_range": "基本达标的得分应大于 0 且小于满分 {max_points}。",
+    }
+
+    def __init__(self, field: str, code: str, **params: str) -> None:
         self.field = field
-        self.message = message
+        self.code = code
+        self.params = params
+        self.message = self.MESSAGES[code].format(**params)
+        super().__init__(self.message)
 
 
 @dataclass(frozen=True)
@@ -132,24 +148,24 @@ def resolve_score(*, rating: str, max_points: Decimal, score: Decimal | None = N
     required. Scores move in half points.
     """
     if rating not in RATINGS:
-        raise RatingError("rating", f"“{rating}”不是有效的评定，应为 met、partial 或 unmet。")
+        raise RatingError("rating", "invalid_rating", rating=str(rating))
     if score is not None:
         if not isinstance(score, Decimal) or not score.is_finite():
-            raise RatingError("score", "得分必须是数字。")
+            raise RatingError("score", "not_a_number")
         if not is_half_point(score):
-            raise RatingError("score", "得分的最小单位为 0.5 分。")
+            raise RatingError("score", "not_half_point")
     if rating == MET:
         if score is not None and score != max_points:
-            raise RatingError("score", f"评定为达标时得分应为满分 {fmt(max_points)}。")
+            raise RatingError("score", "met_needs_max", max_points=fmt(max_points))
         return max_points
     if rating == UNMET:
         if score is not None and score != ZERO:
-            raise RatingError("score", "评定为未达标时得分应为 0。")
+            raise RatingError("score", "unmet_needs_zero")
         return ZERO
     if score is None:
-        raise RatingError("score", "评定为基本达标时必须填写得分。")
+        raise RatingError("score", "partial_needs_score")
     if not ZERO < score < max_points:
-        raise RatingError("score", f"基本达标的得分应大于 0 且小于满分 {fmt(max_points)}。")
+        raise RatingError("score", "partial_out_of_range", max_points=fmt(max_points))
     return score
 
 

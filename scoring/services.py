@@ -11,6 +11,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import Hospital
 from accounts.services import require_qc_admin
@@ -27,6 +29,17 @@ from .models import (
     Rating,
     Standard,
 )
+
+# The engine's rating rules, worded for people (translated by code).
+RATING_MESSAGES = {
+    "invalid_rating": _lazy("“%(rating)s”不是有效的评定，应为 met、partial 或 unmet。"),
+    "not_a_number": _lazy("得分必须是数字。"),
+    "not_half_point": _lazy("得分的最小单位为 0.5 分。"),
+    "met_needs_max": _lazy("评定为达标时得分应为满分 %(max_points)s。"),
+    "unmet_needs_zero": _lazy("评定为未达标时得分应为 0。"),
+    "partial_needs_score": _lazy("评定为基本达标时必须填写得分。"),
+    "partial_out_of_range": _lazy("基本达标的得分应大于 0 且小于满分 %(max_points)s。"),
+}
 
 
 def _locked_for_update(assessment: Assessment) -> Assessment:
@@ -45,16 +58,16 @@ def _require_status(assessment: Assessment, status: str, message: str) -> None:
 def assessment_create(*, actor: Any, hospital: Hospital, standard: Standard, kind: str, year: int) -> Assessment:
     """Open a draft assessment of a hospital against a standard."""
     if kind not in AssessmentKind.values:
-        raise ValidationError({"kind": f"“{kind}”不是有效的评审类型，应为 self 或 inspection。"})
+        raise ValidationError({"kind": _("“%(kind)s”不是有效的评审类型，应为 self 或 inspection。") % {"kind": kind}})
     if not permissions.can_create_assessment(actor, hospital_id=hospital.pk, kind=kind):
-        raise PermissionDenied("您无权为该医院创建此类评审。")
+        raise PermissionDenied(_("您无权为该医院创建此类评审。"))
     assessment = Assessment(hospital=hospital, standard=standard, kind=kind, year=year, created_by=actor)
     assessment.full_clean(exclude=["created_by", "submitted_by", "finalized_by"])
     try:
         with transaction.atomic():
             assessment.save()
     except IntegrityError as exc:  # a concurrent create won the race past full_clean
-        raise ValidationError({"year": "该医院本年度已有同类评审。"}) from exc
+        raise ValidationError({"year": _("该医院本年度已有同类评审。")}) from exc
     audit_record(
         actor=actor,
         action="assessment.create",
@@ -73,7 +86,7 @@ def _rating_snapshot(rating: Rating | None) -> dict[str, Any] | None:
 def rating_authorize(*, actor: Any, assessment: Assessment) -> None:
     """Refuse (403) an actor who may see but not rate the assessment; checked before input is read."""
     if not permissions.can_rate(actor, assessment):
-        raise PermissionDenied("您无权为此评审评分。")
+        raise PermissionDenied(_("您无权为此评审评分。"))
 
 
 @transaction.atomic
@@ -89,15 +102,17 @@ def rating_set(
     """Rate one criterion of a draft assessment; the score follows from the rating (see engine.resolve_score)."""
     rating_authorize(actor=actor, assessment=assessment)
     assessment = _locked_for_update(assessment)
-    _require_status(assessment, AssessmentStatus.DRAFT, "评审已提交或已定稿，不能再修改评分。")
+    _require_status(assessment, AssessmentStatus.DRAFT, _("评审已提交或已定稿，不能再修改评分。"))
     if criterion.standard_id != assessment.standard_id:
-        raise ValidationError({"criterion": "该细则不属于此评审所用的标准。"})
+        raise ValidationError({"criterion": _("该细则不属于此评审所用的标准。")})
     if criterion.applies_to == AppliesTo.KEY_SPECIALTY and not assessment.hospital.key_specialty:
-        raise ValidationError({"criterion": f"细则 {criterion.code} 仅适用于市级临床重点专科，该科室不适用。"})
+        raise ValidationError(
+            {"criterion": _("细则 %(code)s 仅适用于市级临床重点专科，该科室不适用。") % {"code": criterion.code}}
+        )
     try:
         resolved = engine.resolve_score(rating=rating, max_points=criterion.max_points, score=score)
     except engine.RatingError as exc:
-        raise ValidationError({exc.field: exc.message}) from exc
+        raise ValidationError({exc.field: RATING_MESSAGES[exc.code] % exc.params}) from exc
 
     existing = Rating.objects.filter(assessment=assessment, criterion=criterion).first()
     before = _rating_snapshot(existing)
@@ -115,9 +130,9 @@ def rating_set(
 def assessment_submit(*, actor: Any, assessment: Assessment) -> Assessment:
     """Submit a draft: the department head for self-assessments, inspectors or qc_admin for inspections."""
     if not permissions.can_submit(actor, assessment):
-        raise PermissionDenied("您无权提交此评审。")
+        raise PermissionDenied(_("您无权提交此评审。"))
     assessment = _locked_for_update(assessment)
-    _require_status(assessment, AssessmentStatus.DRAFT, "只有草稿状态的评审可以提交。")
+    _require_status(assessment, AssessmentStatus.DRAFT, _("只有草稿状态的评审可以提交。"))
     assessment.status = AssessmentStatus.SUBMITTED
     assessment.submitted_by = actor
     assessment.submitted_at = timezone.now()
@@ -136,9 +151,9 @@ def assessment_submit(*, actor: Any, assessment: Assessment) -> Assessment:
 def assessment_finalize(*, actor: Any, assessment: Assessment) -> Assessment:
     """Finalize a submitted assessment (inspectors or qc_admin); it is immutable afterwards."""
     if not permissions.can_finalize(actor, assessment):
-        raise PermissionDenied("只有质控专家或质控中心管理员可以定稿。")
+        raise PermissionDenied(_("只有质控专家或质控中心管理员可以定稿。"))
     assessment = _locked_for_update(assessment)
-    _require_status(assessment, AssessmentStatus.SUBMITTED, "只有已提交的评审可以定稿。")
+    _require_status(assessment, AssessmentStatus.SUBMITTED, _("只有已提交的评审可以定稿。"))
     assessment.status = AssessmentStatus.FINALIZED
     assessment.finalized_by = actor
     assessment.finalized_at = timezone.now()

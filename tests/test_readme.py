@@ -1,5 +1,6 @@
 """The README stays true: its API walk-through runs verbatim against a live server with the demo data."""
 
+import io
 import re
 import subprocess
 from pathlib import Path
@@ -27,11 +28,11 @@ def test_readme_opens_with_the_two_commands() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_readme_api_walkthrough_works_verbatim(live_server) -> None:  # noqa: ANN001
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
+def test_readme_api_walkthrough_works_verbatim(live_server) -> None:
+    call_command("seed_demo", stdout=io.StringIO())
     script = walkthrough().replace("http://127.0.0.1:8000", live_server.url)
     done = subprocess.run(
-        ["bash", "-eu", "-o", "pipefail", "-c", script],  # noqa: S607
+        ["bash", "-eu", "-o", "pipefail", "-c", script],
         capture_output=True,
         text=True,
         timeout=120,

@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -124,7 +125,10 @@ class AssessmentViewSet(
         criterion = selectors.criterion_for_assessment(assessment, criterion_code)
         if criterion is None:
             return Response(
-                {"detail": f"标准 {assessment.standard.code} 中没有细则 {criterion_code}。"},
+                {
+                    "detail": _("标准 %(standard)s 中没有细则 %(code)s。")
+                    % {"standard": assessment.standard.code, "code": criterion_code}
+                },
                 status=status.HTTP_404_NOT_FOUND,
             )
         services.rating_authorize(actor=request.user, assessment=assessment)
