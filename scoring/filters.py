@@ -10,6 +10,8 @@ from .models import Assessment, AssessmentKind, AssessmentStatus
 class AssessmentFilter(django_filters.FilterSet):
     """Filter assessments by hospital, level, district, kind, status, year and standard."""
 
+    # A plain number, so a foreign hospital id and a missing one both give an empty list.
+    hospital = django_filters.NumberFilter(field_name="hospital_id")
     kind = django_filters.ChoiceFilter(choices=AssessmentKind.choices)
     status = django_filters.ChoiceFilter(choices=AssessmentStatus.choices)
     level = django_filters.ChoiceFilter(field_name="hospital__level", choices=Level.choices)

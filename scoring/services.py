@@ -61,6 +61,8 @@ def assessment_create(*, actor: Any, hospital: Hospital, standard: Standard, kin
         raise ValidationError({"kind": _("“%(kind)s”不是有效的评审类型，应为 self 或 inspection。") % {"kind": kind}})
     if not permissions.can_create_assessment(actor, hospital_id=hospital.pk, kind=kind):
         raise PermissionDenied(_("您无权为该医院创建此类评审。"))
+    if Assessment.objects.filter(hospital=hospital, standard=standard, kind=kind, year=year).exists():
+        raise ValidationError({"year": _("该医院本年度已有同类评审。")})
     assessment = Assessment(hospital=hospital, standard=standard, kind=kind, year=year, created_by=actor)
     assessment.full_clean(exclude=["created_by", "submitted_by", "finalized_by"])
     try:
