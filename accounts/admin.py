@@ -18,7 +18,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("role", "is_active", "is_superuser", "hospital__level")
     list_select_related = ("hospital",)
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         (_("角色"), {"fields": ("role", "hospital")}),
     )
     add_fieldsets = (

@@ -1,6 +1,6 @@
 """Hospitals, users with exactly one role, and inspector assignments."""
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -57,8 +57,6 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="members",
     )
-
-    objects = UserManager()
 
     class Meta:
         verbose_name = _("用户")

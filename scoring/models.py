@@ -10,8 +10,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Hospital, Level
 
-POINTS = {"max_digits": 7, "decimal_places": 2}
-
 
 class Standard(models.Model):
     """One version of a scoring standard, e.g. `cq2011`."""
@@ -21,7 +19,7 @@ class Standard(models.Model):
     issuer = models.CharField(_("发布机构"), max_length=200, blank=True)
     document_number = models.CharField(_("文号"), max_length=100, blank=True)
     issued_on = models.DateField(_("发布日期"), null=True, blank=True)
-    total_points = models.DecimalField(_("总分"), **POINTS)
+    total_points = models.DecimalField(_("总分"), max_digits=7, decimal_places=2)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -38,7 +36,7 @@ class GradeThreshold(models.Model):
 
     standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="thresholds")
     level = models.CharField(_("医院等级"), max_length=2, choices=Level.choices)
-    points = models.DecimalField(_("达标分"), **POINTS)
+    points = models.DecimalField(_("达标分"), max_digits=7, decimal_places=2)
 
     class Meta:
         ordering = ["-points"]
@@ -58,7 +56,7 @@ class Chapter(models.Model):
     standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="chapters")
     number = models.PositiveSmallIntegerField(_("章"))
     title = models.CharField(_("名称"), max_length=100)
-    max_points = models.DecimalField(_("分值"), **POINTS)
+    max_points = models.DecimalField(_("分值"), max_digits=7, decimal_places=2)
 
     class Meta:
         ordering = ["standard", "number"]
@@ -79,7 +77,7 @@ class Item(models.Model):
     code = models.CharField(_("代码"), max_length=20)
     position = models.PositiveSmallIntegerField(_("顺序"))
     title = models.CharField(_("名称"), max_length=100)
-    max_points = models.DecimalField(_("分值"), **POINTS)
+    max_points = models.DecimalField(_("分值"), max_digits=7, decimal_places=2)
 
     class Meta:
         ordering = ["chapter", "position"]
@@ -111,7 +109,9 @@ class Criterion(models.Model):
     text = models.TextField(_("评价标准与细则"))
     remark = models.TextField(_("备注"), blank=True)
     note = models.TextField(_("说明"), blank=True, help_text=_("层级相关的规则与比较符号"))
-    max_points = models.DecimalField(_("分值"), validators=[MinValueValidator(Decimal("0.5"))], **POINTS)
+    max_points = models.DecimalField(
+        _("分值"), validators=[MinValueValidator(Decimal("0.5"))], max_digits=7, decimal_places=2
+    )
     veto = models.BooleanField(_("单项否决（★）"), default=False)
     applies_to = models.CharField(_("适用范围"), max_length=20, choices=AppliesTo.choices, default=AppliesTo.ALL)
     key_specialty_weight = models.DecimalField(_("重点专科权重"), max_digits=4, decimal_places=2, default=Decimal("1"))
@@ -204,7 +204,7 @@ class Rating(models.Model):
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="ratings")
     criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="ratings")
     rating = models.CharField(_("评定"), max_length=8, choices=RatingValue.choices)
-    score = models.DecimalField(_("得分"), **POINTS)
+    score = models.DecimalField(_("得分"), max_digits=7, decimal_places=2)
     remark = models.TextField(_("备注"), blank=True)
     rated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

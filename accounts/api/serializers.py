@@ -24,7 +24,7 @@ class HospitalSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "level", "key_specialty", "teaching", "district"]
         read_only_fields = ["id"]
         # Uniqueness is checked by the service (full_clean); keep one place for it.
-        extra_kwargs = {"name": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, list]] = {"name": {"validators": []}}
 
 
 class UserCreateSerializer(serializers.Serializer):
