@@ -9,30 +9,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from scoring.engine import fmt
 from scoring.errors import AssessmentLocked
-
-
-class DecimalJSONParser(JSONParser):
-    """JSON parser that reads numbers with a fraction as Decimal, so no float reaches scoring."""
-
-    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
-        import json
-
-        parser_context = parser_context or {}
-        encoding = parser_context.get("encoding", "utf-8")
-        try:
-            return json.loads(stream.read().decode(encoding), parse_float=Decimal)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise exceptions.ParseError(_("JSON 格式错误：%(error)s") % {"error": exc}) from exc
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "example": "7.5"})

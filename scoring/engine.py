@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 MET = "met"
 PARTIAL = "partial"
@@ -261,6 +262,39 @@ def evaluate(
         next_threshold=next_threshold,
         weighted_scores=weighted,
     )
+
+
+def result_as_dict(result: Result) -> dict[str, Any]:
+    """The result as JSON-ready data (decimals as strings): the API's shape and the finalized snapshot."""
+    return {
+        "total": fmt(result.total),
+        "max_total": fmt(result.max_total),
+        "rated": result.rated,
+        "applicable": result.applicable,
+        "chapters": [
+            {"number": int(c.key), "title": c.title, "score": fmt(c.score), "max_points": fmt(c.max_points)}
+            for c in result.chapters
+        ],
+        "items": [
+            {"code": i.key, "title": i.title, "score": fmt(i.score), "max_points": fmt(i.max_points)}
+            for i in result.items
+        ],
+        "veto_failed": list(result.veto_failed),
+        "unrated": list(result.unrated),
+        "level": result.level,
+        "threshold": fmt(result.threshold) if result.threshold is not None else None,
+        "outcome": result.outcome,
+        "thresholds_met": list(result.thresholds_met),
+        "next_threshold": (
+            {
+                "level": result.next_threshold.level,
+                "points": fmt(result.next_threshold.points),
+                "gap": fmt(result.next_threshold.gap),
+            }
+            if result.next_threshold
+            else None
+        ),
+    }
 
 
 def fmt(value: Decimal) -> str:

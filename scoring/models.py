@@ -172,6 +172,9 @@ class Assessment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     finalized_at = models.DateTimeField(null=True, blank=True)
+    # The result as it stood at finalization: later edits to the standard's flags
+    # (a qc_admin may change ★ items) must not rewrite a closed assessment.
+    final_result = models.JSONField(_("定稿结果"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-year", "hospital__name", "kind"]

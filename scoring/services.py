@@ -29,6 +29,7 @@ from .models import (
     Rating,
     Standard,
 )
+from .selectors import assessment_result
 
 # The engine's rating rules, worded for people (translated by code).
 RATING_MESSAGES = {
@@ -159,7 +160,8 @@ def assessment_finalize(*, actor: Any, assessment: Assessment) -> Assessment:
     assessment.status = AssessmentStatus.FINALIZED
     assessment.finalized_by = actor
     assessment.finalized_at = timezone.now()
-    assessment.save(update_fields=["status", "finalized_by", "finalized_at"])
+    assessment.final_result = engine.result_as_dict(assessment_result(assessment))
+    assessment.save(update_fields=["status", "finalized_by", "finalized_at", "final_result"])
     audit_record(
         actor=actor,
         action="assessment.finalize",

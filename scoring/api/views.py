@@ -87,8 +87,8 @@ class AssessmentViewSet(
     @extend_schema(responses={200: ResultSerializer})
     @action(detail=True, methods=["get"])
     def result(self, request: Request, pk: str | None = None) -> Response:
-        result = selectors.assessment_result(self.get_object())
-        return Response(ResultSerializer(result).data)
+        # ResultSerializer documents this shape; engine.result_as_dict produces it.
+        return Response(selectors.assessment_result_data(self.get_object()))
 
     @extend_schema(request=None, responses={200: AssessmentSerializer})
     @action(detail=True, methods=["post"])
