@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -23,7 +23,7 @@ from scoring.errors import AssessmentLocked
 class PointsField(serializers.Field):
     """A score or point value: a JSON string like "7.5" out; a string or number in, kept exact."""
 
-    default_error_messages = {"invalid": _lazy('必须是数字，如 "7.5"。')}
+    default_error_messages = {"invalid": gettext_lazy('必须是数字，如 "7.5"。')}
 
     def to_representation(self, value: Decimal) -> str:
         return fmt(Decimal(value))

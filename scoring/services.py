@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Hospital
 from accounts.services import require_qc_admin
@@ -33,13 +33,13 @@ from .selectors import assessment_result
 
 # The engine's rating rules, worded for people (translated by code).
 RATING_MESSAGES = {
-    "invalid_rating": _lazy("“%(rating)s”不是有效的评定，应为 met、partial 或 unmet。"),
-    "not_a_number": _lazy("得分必须是数字。"),
-    "not_half_point": _lazy("得分的最小单位为 0.5 分。"),
-    "met_needs_max": _lazy("评定为达标时得分应为满分 %(max_points)s。"),
-    "unmet_needs_zero": _lazy("评定为未达标时得分应为 0。"),
-    "partial_needs_score": _lazy("评定为基本达标时必须填写得分。"),
-    "partial_out_of_range": _lazy("基本达标的得分应大于 0 且小于满分 %(max_points)s。"),
+    "invalid_rating": gettext_lazy("“%(rating)s”不是有效的评定，应为 met、partial 或 unmet。"),
+    "not_a_number": gettext_lazy("得分必须是数字。"),
+    "not_half_point": gettext_lazy("得分的最小单位为 0.5 分。"),
+    "met_needs_max": gettext_lazy("评定为达标时得分应为满分 %(max_points)s。"),
+    "unmet_needs_zero": gettext_lazy("评定为未达标时得分应为 0。"),
+    "partial_needs_score": gettext_lazy("评定为基本达标时必须填写得分。"),
+    "partial_out_of_range": gettext_lazy("基本达标的得分应大于 0 且小于满分 %(max_points)s。"),
 }
 
 
