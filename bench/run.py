@@ -1,0 +1,111 @@
+"""Benchmarks as ratios against a floor measured in the same run (see bench/README.md)."""
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+_tmp = tempfile.mkdtemp(prefix="anesqc-bench-")
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{_tmp}/bench.sqlite3")
+os.environ.setdefault("SECRET_KEY", "bench-only")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anesqc.settings")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+
+import django
+
+django.setup()
+
+from django.core.management import call_command
+from django.test.utils import setup_test_environment
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.models import Hospital, Level, Role, User
+from scoring import engine, selectors
+from scoring.models import Assessment, AssessmentKind, Criterion, Rating, Standard
+
+
+def median_seconds(fn: Callable[[], object], *, number: int, repeat: int = 7) -> float:
+    """Median over `repeat` runs of the time per call, each run making `number` calls."""
+    fn()  # warm up
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - start) / number)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    setup_test_environment()
+    call_command("migrate", verbosity=0)
+    standard = Standard.objects.get(code="cq2011")
+    hospital = Hospital.objects.create(name="基准医院", level=Level.L3A, key_specialty=True)
+    head = User.objects.create_user(
+        "bench-head", password="bench-password-1", role=Role.DEPARTMENT_HEAD, hospital=hospital
+    )
+    assessment = Assessment.objects.create(hospital=hospital, standard=standard, kind=AssessmentKind.SELF, year=2026)
+    Rating.objects.bulk_create(
+        Rating(assessment=assessment, criterion=c, rating="met", score=c.max_points)
+        for c in Criterion.objects.filter(standard=standard)
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=head).key}")
+
+    specs = selectors.criterion_specs(standard.pk)
+    ratings = {s.code: engine.RatingInput(engine.MET, s.max_points) for s in specs}
+    thresholds = selectors.thresholds_of(standard.pk)
+    values = [s.max_points for s in specs]
+
+    def floor_engine() -> Decimal:
+        total = Decimal(0)
+        for v in values:
+            total += v
+        return total
+
+    def run_engine() -> engine.Result:
+        return engine.evaluate(criteria=specs, ratings=ratings, key_specialty=True, level="3A", thresholds=thresholds)
+
+    def get(url: str) -> Callable[[], object]:
+        def call() -> object:
+            response = client.get(url)
+            assert response.status_code == 200, response.status_code
+            return response
+
+        return call
+
+    flip = {"n": 0}
+
+    def put_rating() -> object:
+        flip["n"] += 1
+        body = {"rating": "partial", "score": "7.5"} if flip["n"] % 2 else {"rating": "met"}
+        response = client.put(f"/api/v1/assessments/{assessment.pk}/ratings/3.1-3/", body, format="json")
+        assert response.status_code == 200, response.content
+        return response
+
+    rows = []
+    engine_floor = median_seconds(floor_engine, number=2000)
+    rows.append(("engine.evaluate (102 criteria)", median_seconds(run_engine, number=200), engine_floor))
+    http_floor = median_seconds(get("/healthz"), number=50)
+    rows.append(
+        ("GET result/", median_seconds(get(f"/api/v1/assessments/{assessment.pk}/result/"), number=20), http_floor)
+    )
+    rows.append(("GET standards/cq2011/", median_seconds(get("/api/v1/standards/cq2011/"), number=20), http_floor))
+    rows.append(("PUT ratings/3.1-3/", median_seconds(put_rating, number=20), http_floor))
+
+    vendor = django.db.connection.vendor
+    print(f"anesqc benchmarks ({vendor}); ratio = measured / floor in this run")
+    print(f"{'figure':<34}{'measured':>12}{'floor':>12}{'ratio':>8}")
+    for name, measured, floor in rows:
+        print(f"{name:<34}{measured * 1e3:>10.3f}ms{floor * 1e3:>10.3f}ms{measured / floor:>8.1f}")
+
+
+if __name__ == "__main__":
+    main()
