@@ -1,0 +1,74 @@
+# anesqc developer commands.
+#
+#   make run            dev server on http://127.0.0.1:8000 (PORT=8001 to change)
+#   make test           lint + migrations check + pytest on throwaway PostgreSQL/Redis
+#                       (PYTEST_ARGS='-k foo -x' to pass arguments to pytest)
+#   make lint           ruff check + ruff format --check + mypy
+#   make bench          speed as ratios against floors measured in the same run
+#   make messages       refresh and compile the English translations (needs gettext)
+#   make venv           create/update .venv from requirements-dev.txt
+#   make clean          remove .venv, db.sqlite3 and var/
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+VENV_PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+# Environment for the test run. makemigrations needs no database server: it
+# runs against an in-memory SQLite database (so it leaves no db.sqlite3).
+TEST_ENV := SECRET_KEY=test-only-not-secret ANESQC_REQUIRE_POSTGRES=1
+
+.PHONY: help venv run test lint bench messages clean
+
+help:
+	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
+
+venv: $(STAMP)
+
+# Re-run pip only when a requirements file is newer than the stamp (a fresh
+# clone has no stamp); a missing or broken .venv is recreated first.
+$(STAMP): requirements.txt requirements-dev.txt
+	@if ! $(VENV_PY) -c 'import sys' >/dev/null 2>&1; then \
+	  echo "creating $(VENV) with $$(command -v $(PYTHON))"; \
+	  rm -rf $(VENV); \
+	  $(PYTHON) -m venv $(VENV); \
+	fi
+	$(VENV_PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@touch $@
+
+run:
+	scripts/apt-deps run
+	@$(MAKE) --no-print-directory venv
+	DEBUG=true $(VENV_PY) manage.py migrate --noinput
+	DEBUG=true $(VENV_PY) manage.py seed_demo
+	DEBUG=true $(VENV_PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test:
+	scripts/apt-deps test
+	@$(MAKE) --no-print-directory venv
+	$(TEST_ENV) $(VENV)/bin/ruff check .
+	$(TEST_ENV) $(VENV)/bin/ruff format --check .
+	$(TEST_ENV) DATABASE_URL=sqlite://:memory: $(VENV)/bin/mypy anesqc accounts audit scoring indicators
+	$(TEST_ENV) DATABASE_URL=sqlite://:memory: $(VENV_PY) manage.py makemigrations --check --dry-run
+	$(TEST_ENV) scripts/with-services --redis -- $(VENV_PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=true DATABASE_URL=sqlite://:memory: $(VENV)/bin/mypy anesqc accounts audit scoring indicators
+
+bench: venv
+	DEBUG=false SECRET_KEY=bench-only $(VENV_PY) bench/run.py
+
+messages: venv
+	DEBUG=true $(VENV_PY) manage.py makemessages -l en --ignore=.venv --ignore=tests
+	DEBUG=true $(VENV_PY) manage.py compilemessages -l en --ignore=.venv
+
+clean:
+	rm -rf $(VENV) db.sqlite3 var/
