@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers, status
@@ -16,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from scoring.engine import fmt
-from scoring.errors import AssessmentLocked
+from scoring.errors import AssessmentLocked, RatingConflict
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "example": "7.5"})
@@ -52,6 +53,24 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, RatingConflict):
+        current = exc.current
+        return Response(
+            {
+                "detail": _("其他人已修改此细则的评分；请查看对方的值后再保存。"),
+                "code": "rating_conflict",
+                "current": {
+                    "rating": current.rating,
+                    "score": fmt(current.score),
+                    "remark": current.remark,
+                    "rated_by": current.rated_by.username if current.rated_by else None,
+                    "version": current.version,
+                }
+                if current is not None
+                else None,
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
     elif isinstance(exc, AssessmentLocked):
         return Response(
             {"detail": exc.message, "status": exc.status, "code": "assessment_locked"},

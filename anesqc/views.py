@@ -6,7 +6,13 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from scoring.selectors import standards_list
+from accounts.selectors import hospitals_visible_to
+from scoring.selectors import (
+    assessments_visible_to,
+    assessments_with_progress,
+    creatable_assessment_kinds,
+    standards_list,
+)
 
 
 @never_cache
@@ -24,5 +30,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """A landing page: what anesqc is, the loaded standards, and where to go next."""
-    return render(request, "home.html", {"standards": standards_list()})
+    """What to do next, per role; for visitors, what anesqc is and where to sign in."""
+    context: dict = {"standards": standards_list()}
+    if request.user.is_authenticated:
+        rows = assessments_with_progress(assessments_visible_to(request.user))
+        context.update(
+            {
+                "rows": rows,
+                "todo": [r for r in rows if r["assessment"].status != "finalized"],
+                "can_create": creatable_assessment_kinds(request.user),
+                "hospitals": hospitals_visible_to(request.user),
+            }
+        )
+    return render(request, "home.html", context)

@@ -5,14 +5,17 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
-def _load_builtin_standards(using: str = "default", **kwargs: Any) -> None:
+def _after_migrate(using: str = "default", **kwargs: Any) -> None:
     from django.db import connections
 
+    from .db_guards import install_finalized_guards
     from .models import Standard
     from .standards import ensure_builtin_standards
 
     # A partial `migrate other_app` must not fail because scoring's tables are not there yet.
-    if Standard._meta.db_table in connections[using].introspection.table_names():
+    connection = connections[using]
+    if Standard._meta.db_table in connection.introspection.table_names():
+        install_finalized_guards(connection)
         ensure_builtin_standards()
 
 
@@ -23,5 +26,5 @@ class ScoringConfig(AppConfig):
     verbose_name = _("评分")
 
     def ready(self) -> None:
-        # Every database holds the built-in standards after `migrate` (and after a test flush).
-        post_migrate.connect(_load_builtin_standards, sender=self, dispatch_uid="scoring.builtin_standards")
+        # After every `migrate` (and test flush): the built-in standards, and the finalized guards.
+        post_migrate.connect(_after_migrate, sender=self, dispatch_uid="scoring.builtin_standards")

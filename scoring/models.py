@@ -213,6 +213,9 @@ class Rating(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     rated_at = models.DateTimeField(_("评定时间"), auto_now=True)
+    # Bumped on every save: a writer who loaded version n may only save over version n,
+    # so two people rating the same criterion never overwrite each other silently.
+    version = models.PositiveIntegerField(_("版本"), default=1)
 
     class Meta:
         ordering = ["assessment", "criterion__position"]

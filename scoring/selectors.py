@@ -2,12 +2,13 @@
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
+from accounts.models import Role
 from accounts.selectors import scope_by_hospital
 
 from . import engine
-from .models import Assessment, Chapter, Criterion, GradeThreshold, Item, Rating, Standard
+from .models import AppliesTo, Assessment, AssessmentKind, Chapter, Criterion, GradeThreshold, Item, Rating, Standard
 
 
 def standards_list() -> QuerySet[Standard]:
@@ -103,3 +104,112 @@ def assessment_result_data(assessment: Assessment) -> dict[str, Any]:
     if assessment.is_finalized and assessment.final_result is not None:
         return assessment.final_result
     return engine.result_as_dict(assessment_result(assessment))
+
+
+def applicable_counts() -> dict[int, dict[str, int]]:
+    """Criteria per standard and scope: {standard_id: {"all": n, "key_specialty": m}} (one query)."""
+    counts: dict[int, dict[str, int]] = {}
+    for row in Criterion.objects.values("standard_id", "applies_to").annotate(n=Count("id")):
+        counts.setdefault(row["standard_id"], {"all": 0, "key_specialty": 0})[row["applies_to"]] = row["n"]
+    return counts
+
+
+def assessments_with_progress(qs: QuerySet[Assessment]) -> list[dict[str, Any]]:
+    """Each assessment with rated / applicable counts, in two queries whatever the number of rows."""
+    counts = applicable_counts()
+    rows = []
+    for assessment in qs.annotate(rated=Count("ratings")).order_by("-year", "hospital__name", "kind"):
+        per_scope = counts.get(assessment.standard_id, {"all": 0, "key_specialty": 0})
+        applicable = per_scope["all"] + (per_scope["key_specialty"] if assessment.hospital.key_specialty else 0)
+        rows.append({"assessment": assessment, "rated": assessment.rated, "applicable": applicable})
+    return rows
+
+
+def creatable_assessment_kinds(user: Any) -> list[str]:
+    """Which kinds of assessment the user may open (for some hospital they can see)."""
+    role = getattr(user, "effective_role", None)
+    if role == Role.QC_ADMIN:
+        return [AssessmentKind.SELF, AssessmentKind.INSPECTION]
+    if role == Role.DEPARTMENT_HEAD:
+        return [AssessmentKind.SELF]
+    if role == Role.INSPECTOR:
+        return [AssessmentKind.INSPECTION]
+    return []
+
+
+def _entries(assessment: Assessment, criteria: list[Criterion], ratings: dict[int, Rating]) -> list[dict[str, Any]]:
+    key = assessment.hospital.key_specialty
+    return [
+        {
+            "criterion": c,
+            "rating": ratings.get(c.pk),
+            "current": ratings[c.pk].rating if c.pk in ratings else "",
+            "weight": engine.weight(
+                engine.CriterionSpec(
+                    code=c.code,
+                    chapter=0,
+                    item="",
+                    max_points=c.max_points,
+                    key_specialty_weight=c.key_specialty_weight,
+                ),
+                key_specialty=key,
+            ),
+        }
+        for c in criteria
+        if c.applies_to == AppliesTo.ALL or key
+    ]
+
+
+FORM_FILTERS = ("all", "unrated", "veto")
+
+
+def assessment_form_page(assessment: Assessment, *, chapter_number: int | None, show: str) -> dict[str, Any] | None:
+    """Everything the form page shows for one chapter: a constant number of queries. None: no such chapter."""
+    chapters = list(Chapter.objects.filter(standard_id=assessment.standard_id).order_by("number"))
+    if not chapters:
+        return None
+    chapter = next((c for c in chapters if c.number == chapter_number), None) if chapter_number else chapters[0]
+    if chapter is None:
+        return None
+    criteria = list(Criterion.objects.filter(item__chapter=chapter).select_related("item").order_by("position"))
+    ratings = {
+        r.criterion_id: r
+        for r in Rating.objects.filter(assessment=assessment, criterion__item__chapter=chapter).select_related(
+            "rated_by"
+        )
+    }
+    entries = _entries(assessment, criteria, ratings)
+    show = show if show in FORM_FILTERS else "all"
+    if show == "unrated":
+        entries = [e for e in entries if e["rating"] is None]
+    elif show == "veto":
+        entries = [e for e in entries if e["criterion"].veto]
+    return {
+        "assessment": assessment,
+        "chapters": chapters,
+        "chapter": chapter,
+        "entries": entries,
+        "result": assessment_result_data(assessment),
+        "show": show,
+        "filters": FORM_FILTERS,
+    }
+
+
+def criterion_fragment(assessment: Assessment, criterion: Criterion) -> dict[str, Any]:
+    """One criterion with its current rating, and the totals, for the autosave answer."""
+    rating = Rating.objects.filter(assessment=assessment, criterion=criterion).select_related("rated_by").first()
+    entry = _entries(assessment, [criterion], {criterion.pk: rating} if rating else {})[0]
+    return {"assessment": assessment, "entry": entry, "result": assessment_result_data(assessment)}
+
+
+def assessment_confirm_page(assessment: Assessment) -> dict[str, Any]:
+    """The result with the unrated and failed-veto criteria spelled out (for submit, finalize and result pages)."""
+    result = assessment_result_data(assessment)
+    codes = set(result["unrated"]) | set(result["veto_failed"])
+    by_code = {c.code: c for c in Criterion.objects.filter(standard_id=assessment.standard_id, code__in=codes)}
+    return {
+        "assessment": assessment,
+        "result": result,
+        "unrated": [by_code[c] for c in result["unrated"] if c in by_code],
+        "veto_failed": [by_code[c] for c in result["veto_failed"] if c in by_code],
+    }

@@ -19,7 +19,7 @@ from accounts.services import require_qc_admin
 from audit.services import audit_record
 
 from . import engine, permissions
-from .errors import AssessmentLocked
+from .errors import AssessmentLocked, RatingConflict
 from .models import (
     AppliesTo,
     Assessment,
@@ -101,8 +101,13 @@ def rating_set(
     rating: str,
     score: Decimal | None = None,
     remark: str = "",
+    expected_version: int | None = None,
 ) -> Rating:
-    """Rate one criterion of a draft assessment; the score follows from the rating (see engine.resolve_score)."""
+    """Rate one criterion of a draft assessment; the score follows from the rating (see engine.resolve_score).
+
+    `expected_version` is the rating's version the writer loaded (0: none yet). If someone
+    saved in between, RatingConflict carries their rating and nothing is written.
+    """
     rating_authorize(actor=actor, assessment=assessment)
     assessment = _locked_for_update(assessment)
     _require_status(assessment, AssessmentStatus.DRAFT, _("评审已提交或已定稿，不能再修改评分。"))
@@ -117,9 +122,12 @@ def rating_set(
     except engine.RatingError as exc:
         raise ValidationError({exc.field: RATING_MESSAGES[exc.code] % exc.params}) from exc
 
-    existing = Rating.objects.filter(assessment=assessment, criterion=criterion).first()
+    existing = Rating.objects.filter(assessment=assessment, criterion=criterion).select_related("rated_by").first()
+    if expected_version is not None and expected_version != (existing.version if existing else 0):
+        raise RatingConflict(existing)
     before = _rating_snapshot(existing)
-    obj = existing or Rating(assessment=assessment, criterion=criterion)
+    obj = existing or Rating(assessment=assessment, criterion=criterion, version=0)
+    obj.version += 1
     obj.rating = rating
     obj.score = resolved
     obj.remark = remark

@@ -115,6 +115,13 @@ class RatingWriteSerializer(serializers.Serializer):
     rating = serializers.ChoiceField(choices=RatingValue.choices)
     score = PointsField(required=False, allow_null=True)
     remark = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    version = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        source="expected_version",
+        help_text="The rating's version you loaded (0 if unrated); a save over a newer version answers 409.",
+    )
 
 
 class RatingSerializer(serializers.ModelSerializer):
@@ -125,7 +132,7 @@ class RatingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Rating
-        fields = ["criterion", "rating", "score", "weighted_score", "remark", "rated_by", "rated_at"]
+        fields = ["criterion", "rating", "score", "weighted_score", "remark", "rated_by", "rated_at", "version"]
 
     def get_weighted_score(self, obj: Rating) -> str:
         return engine.fmt(

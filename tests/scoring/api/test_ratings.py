@@ -299,4 +299,4 @@ def test_the_rating_response_is_plain_json_with_decimal_strings(head_a: APIClien
     body = json.loads(response.content)
     assert body["score"] == "7.5"
     assert body["weighted_score"] == "5.25"
-    assert set(body) == {"criterion", "rating", "score", "weighted_score", "remark", "rated_by", "rated_at"}
+    assert set(body) == {"criterion", "rating", "score", "weighted_score", "remark", "rated_by", "rated_at", "version"}

@@ -1,0 +1,215 @@
+"""Browser pages for assessments: list, the chapter-by-chapter form with autosave, submission and results.
+
+Views are thin: visibility comes from `assessments_visible_to` (foreign → 404),
+rights from `permissions` (→ 403), writes from `services`, numbers from the engine.
+The same view answers a full page or, for htmx, the fragment it swaps.
+"""
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.selectors import hospitals_visible_to
+from anesqc.http import HtmxHttpRequest
+
+from . import permissions, selectors, services
+from .errors import AssessmentLocked, RatingConflict
+from .filters import AssessmentFilter
+from .models import Assessment, AssessmentKind, AssessmentStatus, Criterion, Standard
+
+
+def _visible_assessment(request: HtmxHttpRequest, pk: int) -> Assessment:
+    return get_object_or_404(selectors.assessments_visible_to(request.user), pk=pk)
+
+
+@login_required
+def assessment_list(request: HtmxHttpRequest) -> HttpResponse:
+    """The assessments the user may see, with progress; filterable; a fragment for htmx."""
+    filterset = AssessmentFilter(request.GET, queryset=selectors.assessments_visible_to(request.user))
+    rows = selectors.assessments_with_progress(filterset.qs)
+    context = {
+        "filter": filterset,
+        "rows": rows,
+        "can_create": selectors.creatable_assessment_kinds(request.user),
+    }
+    template = "scoring/partials/assessment_rows.html" if request.htmx else "scoring/assessment_list.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assessment_create(request: HtmxHttpRequest) -> HttpResponse:
+    """Open a new assessment; the form offers only what the user may create."""
+    kinds = selectors.creatable_assessment_kinds(request.user)
+    if not kinds:
+        raise PermissionDenied
+    hospitals = hospitals_visible_to(request.user)
+    standards = Standard.objects.order_by("code")
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            hospital = hospitals.get(pk=int(request.POST.get("hospital", "")))
+        except (ValueError, hospitals.model.DoesNotExist):
+            errors["hospital"] = [_("请选择医院。")]
+        try:
+            standard = standards.get(code=request.POST.get("standard", ""))
+        except Standard.DoesNotExist:
+            errors["standard"] = [_("请选择评价标准。")]
+        try:
+            year = int(request.POST.get("year", ""))
+        except ValueError:
+            errors["year"] = [_("请填写年度，例如 2026。")]
+        if not errors:
+            try:
+                assessment = services.assessment_create(
+                    actor=request.user,
+                    hospital=hospital,
+                    standard=standard,
+                    kind=request.POST.get("kind", ""),
+                    year=year,
+                )
+            except ValidationError as exc:
+                errors = exc.message_dict
+            else:
+                messages.success(request, _("评审已创建。"))
+                return redirect("assessment-detail", pk=assessment.pk)
+    return render(
+        request,
+        "scoring/assessment_create.html",
+        {"kinds": kinds, "hospitals": hospitals, "standards": standards, "errors": errors, "data": request.POST},
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+def assessment_detail(request: HtmxHttpRequest, pk: int, chapter: int | None = None) -> HttpResponse:
+    """The standard as a form, one chapter at a time, with running totals and filters."""
+    assessment = _visible_assessment(request, pk)
+    page = selectors.assessment_form_page(assessment, chapter_number=chapter, show=request.GET.get("show", "all"))
+    if page is None:
+        raise Http404
+    page["can_rate"] = _can_edit(request, assessment)
+    page["can_submit"] = permissions.can_submit(request.user, assessment) and assessment.status == "draft"
+    page["can_finalize"] = permissions.can_finalize(request.user, assessment) and assessment.status == "submitted"
+    template = "scoring/partials/criteria.html" if request.htmx else "scoring/assessment_detail.html"
+    return render(request, template, page)
+
+
+def _can_edit(request: HtmxHttpRequest, assessment: Assessment) -> bool:
+    return permissions.can_rate(request.user, assessment) and assessment.status == AssessmentStatus.DRAFT
+
+
+def _parse_score(raw: str) -> Decimal | None:
+    raw = raw.strip().replace("，", ".").replace(",", ".")
+    if not raw:
+        return None
+    try:
+        return Decimal(raw)
+    except InvalidOperation:
+        return Decimal("NaN")
+
+
+@login_required
+@require_POST
+def rating_save(request: HtmxHttpRequest, pk: int, code: str) -> HttpResponse:
+    """Autosave one criterion (htmx) or save it from the plain form; answers the criterion's fragment."""
+    assessment = _visible_assessment(request, pk)
+    criterion = get_object_or_404(Criterion, standard_id=assessment.standard_id, code=code)
+    services.rating_authorize(actor=request.user, assessment=assessment)
+    state, errors, conflict = "saved", {}, None
+    if not request.POST.get("rating"):
+        # E.g. a remark typed before choosing a rating: ask for the rating, store nothing.
+        state, errors = "failed", {"rating": [_("请先选择评定（达标 / 基本达标 / 未达标）。")]}
+    else:
+        version_raw = request.POST.get("version", "")
+        try:
+            services.rating_set(
+                actor=request.user,
+                assessment=assessment,
+                criterion=criterion,
+                rating=request.POST["rating"],
+                score=_parse_score(request.POST.get("score", "")),
+                remark=request.POST.get("remark", "").strip(),
+                expected_version=int(version_raw) if version_raw.isdigit() else None,
+            )
+        except ValidationError as exc:
+            state, errors = "failed", exc.message_dict
+        except RatingConflict as exc:
+            state, conflict = "conflict", exc.current
+        except AssessmentLocked as exc:
+            state, errors = "failed", {"rating": [exc.message]}
+    if not request.htmx:
+        if state == "saved":
+            messages.success(request, _("已保存 %(code)s。") % {"code": code})
+        else:
+            messages.error(request, _("%(code)s 未保存，请检查后重试。") % {"code": code})
+        chapter = criterion.item.chapter.number
+        return redirect(reverse("assessment-chapter", args=[pk, chapter]) + f"#c-{code}")
+    context = selectors.criterion_fragment(assessment, criterion)
+    if state != "saved":
+        # Show what the user chose, not what is stored, so nothing they typed is lost.
+        context["entry"]["current"] = request.POST.get("rating", "")
+    context.update(
+        {
+            "state": state,
+            "errors": errors,
+            "conflict": conflict,
+            "posted": request.POST if state != "saved" else None,
+            "can_rate": True,
+            "oob_totals": True,
+        }
+    )
+    return render(request, "scoring/partials/criterion.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assessment_submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Confirm and submit: lists unrated criteria and unmet veto items first."""
+    assessment = _visible_assessment(request, pk)
+    if not permissions.can_submit(request.user, assessment):
+        raise PermissionDenied
+    if request.method == "POST":
+        try:
+            services.assessment_submit(actor=request.user, assessment=assessment)
+        except AssessmentLocked as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已提交。提交后自评只读。"))
+        return redirect("assessment-result", pk=pk)
+    return render(request, "scoring/assessment_submit.html", selectors.assessment_confirm_page(assessment))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assessment_finalize(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Confirm and finalize (inspectors and qc_admin): total, chapters, vetoes, threshold and outcome."""
+    assessment = _visible_assessment(request, pk)
+    if not permissions.can_finalize(request.user, assessment):
+        raise PermissionDenied
+    if request.method == "POST":
+        try:
+            services.assessment_finalize(actor=request.user, assessment=assessment)
+        except AssessmentLocked as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已定稿，评审结果已锁定。"))
+        return redirect("assessment-result", pk=pk)
+    return render(request, "scoring/assessment_finalize.html", selectors.assessment_confirm_page(assessment))
+
+
+@login_required
+def assessment_result(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Totals, chapter and item subtotals, vetoes, threshold, gap and thresholds met."""
+    assessment = _visible_assessment(request, pk)
+    context: dict[str, Any] = selectors.assessment_confirm_page(assessment)
+    context["kinds"] = AssessmentKind
+    return render(request, "scoring/assessment_result.html", context)
