@@ -77,7 +77,7 @@ def assessment_create(request: HtmxHttpRequest) -> HttpResponse:
                     year=year,
                 )
             except ValidationError as exc:
-                errors = exc.message_dict
+                errors = {("non_field_errors" if k == "__all__" else k): v for k, v in exc.message_dict.items()}
             else:
                 messages.success(request, _("评审已创建。"))
                 return redirect("assessment-detail", pk=assessment.pk)

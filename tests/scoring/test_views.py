@@ -1,0 +1,223 @@
+"""Browser pages of scoring: every page × every member of the cast × own (A) or foreign (B) hospital."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from scoring.models import AssessmentKind, Criterion, Rating
+from scoring.services import rating_set
+from tests.conftest import CAST, Cast
+from tests.factories import AssessmentFactory
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = 302  # anonymous visitors are sent to the login page
+
+# Columns: qc_admin, inspector (of A), inspector_unassigned, head_a, staff_a, head_b, anonymous
+EXPECTED = {
+    "list": {"-": (200, 200, 200, 200, 200, 200, LOGIN)},
+    "create-form": {"-": (200, 200, 200, 200, 403, 200, LOGIN)},
+    "detail": {"A": (200, 200, 404, 200, 200, 404, LOGIN), "B": (200, 404, 404, 404, 404, 200, LOGIN)},
+    "chapter": {"A": (200, 200, 404, 200, 200, 404, LOGIN), "B": (200, 404, 404, 404, 404, 200, LOGIN)},
+    "rate": {"A": (403, 403, 404, 200, 200, 404, LOGIN), "B": (403, 404, 404, 404, 404, 200, LOGIN)},
+    "submit-form": {"A": (403, 403, 404, 200, 403, 404, LOGIN), "B": (403, 404, 404, 404, 404, 200, LOGIN)},
+    "finalize-form": {"A": (200, 200, 404, 403, 403, 404, LOGIN), "B": (200, 404, 404, 404, 404, 403, LOGIN)},
+    "result": {"A": (200, 200, 404, 200, 200, 404, LOGIN), "B": (200, 404, 404, 404, 404, 200, LOGIN)},
+}
+CASES = [(page, target, who) for page, rows in EXPECTED.items() for target in rows for who in CAST]
+
+
+def browser(cast: Cast, who: str) -> Client:
+    client = Client()
+    if cast.users[who] is not None:
+        client.force_login(cast.users[who])
+    return client
+
+
+@pytest.mark.parametrize(("page", "target", "who"), CASES)
+def test_page_permissions(cast: Cast, page: str, target: str, who: str) -> None:
+    hospital = cast.hospital_a if target in ("A", "-") else cast.hospital_b
+    assessment = AssessmentFactory(hospital=hospital, kind=AssessmentKind.SELF)
+    client = browser(cast, who)
+    base = f"/assessments/{assessment.pk}"
+    if page == "rate":
+        response = client.post(f"{base}/criteria/1.1-1-1/", {"rating": "met", "version": "0"}, HTTP_HX_REQUEST="true")
+    else:
+        url = {
+            "list": "/assessments/",
+            "create-form": "/assessments/new/",
+            "detail": f"{base}/",
+            "chapter": f"{base}/chapters/3/",
+            "submit-form": f"{base}/submit/",
+            "finalize-form": f"{base}/finalize/",
+            "result": f"{base}/result/",
+        }[page]
+        if page == "finalize-form":
+            assessment.status = "submitted"
+            assessment.save(update_fields=["status"])
+        response = client.get(url)
+    expected = EXPECTED[page][target][CAST.index(who)]
+    assert response.status_code == expected, (page, target, who)
+    if expected == LOGIN:
+        assert response.url.startswith("/accounts/login/?next=")
+
+
+def test_the_list_shows_only_visible_assessments(cast: Cast) -> None:
+    own = AssessmentFactory(hospital=cast.hospital_a)
+    foreign = AssessmentFactory(hospital=cast.hospital_b)
+    page = browser(cast, "head_b").get("/assessments/").content.decode()
+    assert f"/assessments/{foreign.pk}/" in page
+    assert f"/assessments/{own.pk}/" not in page
+    assert cast.hospital_a.name not in page
+
+
+def test_the_list_filter_answers_an_htmx_fragment(cast: Cast) -> None:
+    AssessmentFactory(hospital=cast.hospital_a)
+    response = browser(cast, "qc_admin").get("/assessments/?level=2A", HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert "<html" not in body
+    assert "没有符合条件的评审" in body
+
+
+def test_empty_states_say_what_to_do_next(cast: Cast) -> None:
+    page = browser(cast, "head_a").get("/").content.decode()
+    assert "新建评审" in page
+    lonely = browser(cast, "inspector_unassigned").get("/").content.decode()
+    assert "您还没有被分配到任何医院" in lonely
+
+
+def test_creating_through_the_form_opens_the_assessment(cast: Cast) -> None:
+    client = browser(cast, "head_a")
+    response = client.post(
+        "/assessments/new/",
+        {"hospital": cast.hospital_a.pk, "standard": "cq2011", "kind": "self", "year": "2026"},
+    )
+    assert response.status_code == 302
+    again = client.post(
+        "/assessments/new/",
+        {"hospital": cast.hospital_a.pk, "standard": "cq2011", "kind": "self", "year": "2026"},
+    )
+    assert again.status_code == 400
+    assert "该医院本年度已有同类评审" in again.content.decode()
+
+
+def test_bad_form_input_names_the_field_and_saves_nothing(cast: Cast) -> None:
+    response = browser(cast, "head_a").post(
+        "/assessments/new/", {"hospital": cast.hospital_b.pk, "standard": "nope", "kind": "self", "year": "x"}
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "请选择医院" in body and "请选择评价标准" in body and "请填写年度" in body
+
+
+def test_autosave_answers_the_criterion_with_updated_totals(cast: Cast) -> None:
+    assessment = AssessmentFactory(hospital=cast.hospital_a)
+    response = browser(cast, "staff_a").post(
+        f"/assessments/{assessment.pk}/criteria/3.1-3/",
+        {"rating": "partial", "score": "7.5", "remark": "PETCO2 不足", "version": "0"},
+        HTTP_HX_REQUEST="true",
+    )
+    body = response.content.decode()
+    assert 'id="c-3.1-3"' in body
+    assert 'hx-swap-oob="true"' in body
+    assert '<span data-testid="total">5.25</span>' in body
+    assert Rating.objects.get(assessment=assessment).score == 7.5
+
+
+def test_a_bad_score_is_reported_on_the_field_and_nothing_is_saved(cast: Cast) -> None:
+    assessment = AssessmentFactory(hospital=cast.hospital_a)
+    response = browser(cast, "head_a").post(
+        f"/assessments/{assessment.pk}/criteria/3.1-3/",
+        {"rating": "partial", "score": "7.25", "version": "0"},
+        HTTP_HX_REQUEST="true",
+    )
+    body = response.content.decode()
+    assert "得分的最小单位为 0.5 分" in body
+    assert 'value="7.25"' in body  # what the user typed stays on screen
+    assert not Rating.objects.filter(assessment=assessment).exists()
+
+
+def test_a_concurrent_save_shows_the_other_value_and_keeps_it(cast: Cast) -> None:
+    assessment = AssessmentFactory(hospital=cast.hospital_a)
+    criterion = Criterion.objects.get(standard__code="cq2011", code="1.1-1-2")
+    rating_set(actor=cast.head_a, assessment=assessment, criterion=criterion, rating="met", expected_version=0)
+    response = browser(cast, "staff_a").post(
+        f"/assessments/{assessment.pk}/criteria/1.1-1-2/",
+        {"rating": "unmet", "version": "0"},
+        HTTP_HX_REQUEST="true",
+    )
+    body = response.content.decode()
+    assert "刚刚已将此细则评为“达标”（20 分）" in body
+    assert Rating.objects.get(assessment=assessment).rating == "met"
+
+
+def test_without_javascript_a_save_redirects_back_to_the_criterion(cast: Cast) -> None:
+    assessment = AssessmentFactory(hospital=cast.hospital_a)
+    response = browser(cast, "head_a").post(f"/assessments/{assessment.pk}/criteria/2.1-1/", {"rating": "met"})
+    assert response.status_code == 302
+    assert response.url == f"/assessments/{assessment.pk}/chapters/2/#c-2.1-1"
+
+
+def test_key_only_criteria_are_absent_for_other_departments(cast: Cast) -> None:
+    assessment = AssessmentFactory(hospital=cast.hospital_b)
+    page = browser(cast, "head_b").get(f"/assessments/{assessment.pk}/chapters/3/").content.decode()
+    assert 'id="c-3.1-1-1"' in page
+    assert 'id="c-3.2-1-1"' not in page
+    key = AssessmentFactory(hospital=cast.hospital_a)
+    page = browser(cast, "head_a").get(f"/assessments/{key.pk}/chapters/3/").content.decode()
+    assert 'id="c-3.2-1-1"' in page
+    assert "× 0.7" in page
+
+
+def test_filters_show_unrated_and_veto_items(cast: Cast) -> None:
+    assessment = AssessmentFactory(hospital=cast.hospital_a)
+    criterion = Criterion.objects.get(standard__code="cq2011", code="1.1-1-1")
+    rating_set(actor=cast.head_a, assessment=assessment, criterion=criterion, rating="met")
+    client = browser(cast, "head_a")
+    unrated = client.get(f"/assessments/{assessment.pk}/?show=unrated").content.decode()
+    assert 'id="c-1.1-1-1"' not in unrated and 'id="c-1.1-1-2"' in unrated
+    veto = client.get(f"/assessments/{assessment.pk}/?show=veto").content.decode()
+    assert 'id="c-1.1-1-1"' in veto and 'id="c-1.1-1-2"' not in veto
+
+
+def test_a_submitted_self_assessment_is_read_only_in_the_browser(cast: Cast) -> None:
+    assessment = AssessmentFactory(hospital=cast.hospital_a)
+    client = browser(cast, "head_a")
+    assert client.post(f"/assessments/{assessment.pk}/submit/").status_code == 302
+    page = client.get(f"/assessments/{assessment.pk}/").content.decode()
+    assert '<form method="post" action="/assessments/' not in page
+    response = client.post(f"/assessments/{assessment.pk}/criteria/1.1-1-1/", {"rating": "met"}, HTTP_HX_REQUEST="true")
+    assert "评审已提交或已定稿，不能再修改评分" in response.content.decode()
+    assert not Rating.objects.filter(assessment=assessment).exists()
+
+
+@pytest.mark.parametrize("url", ["/assessments/{pk}/", "/assessments/{pk}/chapters/3/", "/assessments/{pk}/result/"])
+def test_page_queries_do_not_grow_with_ratings(cast: Cast, url: str, django_assert_num_queries) -> None:
+    few = AssessmentFactory(hospital=cast.hospital_a, year=2025)
+    many = AssessmentFactory(hospital=cast.hospital_a, year=2026)
+    criteria = list(Criterion.objects.filter(standard__code="cq2011"))
+    Rating.objects.create(assessment=few, criterion=criteria[0], rating="met", score=criteria[0].max_points)
+    Rating.objects.bulk_create(Rating(assessment=many, criterion=c, rating="met", score=c.max_points) for c in criteria)
+    client = browser(cast, "head_a")
+    client.get(url.format(pk=few.pk))  # warm the session
+    counts = []
+    for assessment in (few, many):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url.format(pk=assessment.pk)).status_code == 200
+        counts.append(len(ctx.captured_queries))
+    # All rated: the query for unrated criteria is skipped, so "many" may be one fewer, never more.
+    assert counts[1] <= counts[0] <= 12
+
+
+def test_list_queries_do_not_grow_with_assessments(cast: Cast) -> None:
+    client = browser(cast, "qc_admin")
+    client.get("/assessments/")
+    counts = []
+    for year in (2020, 2021, 2022, 2023):
+        AssessmentFactory(hospital=cast.hospital_a, year=year)
+        AssessmentFactory(hospital=cast.hospital_b, year=year)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/assessments/").status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert len(set(counts)) == 1, counts
