@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "scoring",
+    "rounds",
     "indicators",
 ]
 
@@ -132,6 +133,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+
+# Evidence uploads: the largest single file accepted (bytes; default 20 MiB).
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
+if EVIDENCE_MAX_BYTES <= 0:
+    raise ImproperlyConfigured(f"EVIDENCE_MAX_BYTES={EVIDENCE_MAX_BYTES} must be a positive number of bytes.")
+# Uploaded files above this size are spooled to a temporary file rather than held in memory;
+# the form fields of a request (files excluded) may not exceed the other limit.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MiB
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MiB
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

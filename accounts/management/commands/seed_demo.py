@@ -1,5 +1,6 @@
 """manage.py seed_demo: demo hospitals and one user per role, for `make run`. Safe to run again."""
 
+import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -24,6 +25,9 @@ USERS = [
     ("staff", "demo-staff-2011", Role.DEPARTMENT_STAFF, 0, "科室人员"),
     ("head2", "demo-head2-2011", Role.DEPARTMENT_HEAD, 1, "科主任（二院）"),
 ]
+
+
+ROUND_NAME = "2026 年度麻醉质控检查（演示）"
 
 
 class Command(BaseCommand):
@@ -55,8 +59,10 @@ class Command(BaseCommand):
                     InspectorAssignment.objects.get_or_create(inspector=user, hospital=hospital)
         standard = Standard.objects.get(code="cq2011")
         Assessment.objects.get_or_create(hospital=hospitals[0], standard=standard, kind=AssessmentKind.SELF, year=2026)
+        self._seed_round(standard, hospitals)
 
         self.stdout.write(self.style.SUCCESS("演示数据已就绪（demo data ready）："))
+        self.stdout.write(f"  检查轮次：{ROUND_NAME}（质控专家 inspector 为前两家医院的检查组组长）")
         for hospital in hospitals:
             flags = "，重点专科" if hospital.key_specialty else ""
             self.stdout.write(f"  医院 #{hospital.pk} {hospital.name}（{hospital.get_level_display()}{flags}）")
@@ -64,3 +70,25 @@ class Command(BaseCommand):
         for username, password, role, hospital_index, _ in USERS:
             where = f" @ {hospitals[hospital_index].name}" if hospital_index is not None else ""
             self.stdout.write(f"  {username:<10} {password:<22} {role}{where}")
+
+    def _seed_round(self, standard: Standard, hospitals: list[Hospital]) -> None:
+        """A demo round over the first two hospitals, built through the same services the UI uses."""
+        from rounds.models import InspectionRound
+        from rounds.services import round_add_hospital, round_assign_inspector, round_create
+
+        admin = User.objects.get(username="qcadmin")
+        inspector = User.objects.get(username="inspector")
+        rnd = InspectionRound.objects.filter(name=ROUND_NAME, year=2026).first() or round_create(
+            actor=admin,
+            name=ROUND_NAME,
+            year=2026,
+            standard=standard,
+            self_assessment_deadline=datetime.date(2026, 5, 31),
+            inspection_start=datetime.date(2026, 6, 1),
+            inspection_end=datetime.date(2026, 6, 30),
+        )
+        for hospital in hospitals[:2]:
+            entry = rnd.entries.filter(hospital=hospital).first() or round_add_hospital(
+                actor=admin, rnd=rnd, hospital=hospital
+            )
+            round_assign_inspector(actor=admin, entry=entry, inspector=inspector, is_lead=True)

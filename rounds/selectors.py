@@ -1,0 +1,63 @@
+"""Reads of rounds, scoped to the user, and the progress board."""
+
+from typing import Any
+
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from accounts.models import Role
+from accounts.selectors import scope_by_hospital
+from scoring.models import Rating
+from scoring.selectors import applicable_counts
+
+from .models import InspectionRound, RoundHospital, RoundInspector
+
+
+def round_entries_visible_to(user: Any) -> QuerySet[RoundHospital]:
+    """Round entries of the hospitals the user may see."""
+    return scope_by_hospital(RoundHospital.objects.all(), user)
+
+
+def rounds_visible_to(user: Any) -> QuerySet[InspectionRound]:
+    """qc_admin: every round; others: the rounds one of their hospitals takes part in."""
+    qs = InspectionRound.objects.select_related("standard")
+    if getattr(user, "effective_role", None) == Role.QC_ADMIN and user.is_active:
+        return qs
+    return qs.filter(pk__in=round_entries_visible_to(user).values("round_id"))
+
+
+def _rated_count(field: str) -> Coalesce:
+    # A correlated subquery, not a join: two joined rating sets would multiply rows per hospital.
+    counted = Rating.objects.filter(assessment=OuterRef(field)).values("assessment").annotate(n=Count("id")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def round_board(rnd: InspectionRound, user: Any, entries: QuerySet[RoundHospital]) -> list[dict[str, Any]]:
+    """One row per visible hospital: self-assessment and inspection progress, the team, the outcome.
+
+    A constant number of queries whatever the number of hospitals or ratings.
+    """
+    counts = applicable_counts().get(rnd.standard_id, {"all": 0, "key_specialty": 0})
+    entries = (
+        entries.filter(round=rnd)
+        .select_related("hospital", "self_assessment", "inspection")
+        .annotate(self_rated=_rated_count("self_assessment"), inspection_rated=_rated_count("inspection"))
+        .prefetch_related(Prefetch("team", queryset=RoundInspector.objects.select_related("inspector")))
+        .order_by("hospital__level", "hospital__name")
+    )
+    rows = []
+    for e in entries:
+        applicable = counts["all"] + (counts["key_specialty"] if e.hospital.key_specialty else 0)
+        final = e.inspection.final_result if e.inspection and e.inspection.final_result else None
+        rows.append(
+            {
+                "entry": e,
+                "applicable": applicable,
+                "self_rated": e.self_rated,
+                "inspection_rated": e.inspection_rated,
+                "outcome": final["outcome"] if final else None,
+                "total": final["total"] if final else None,
+                "team": list(e.team.all()),
+            }
+        )
+    return rows

@@ -1,0 +1,159 @@
+"""Browser pages of inspection rounds: list, create, the progress board, adding hospitals and inspectors."""
+
+import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import Hospital, Role, User
+from anesqc.http import HtmxHttpRequest
+from scoring.models import Standard
+
+from . import selectors, services
+from .filters import RoundHospitalFilter
+from .models import InspectionRound
+
+
+def _is_admin(request: HtmxHttpRequest) -> bool:
+    return bool(getattr(request.user, "is_qc_admin", False))
+
+
+def _visible_round(request: HtmxHttpRequest, pk: int) -> InspectionRound:
+    return get_object_or_404(selectors.rounds_visible_to(request.user), pk=pk)
+
+
+@login_required
+def round_list(request: HtmxHttpRequest) -> HttpResponse:
+    """The rounds the user takes part in (all of them for the QC centre)."""
+    return render(
+        request,
+        "rounds/round_list.html",
+        {"rounds": selectors.rounds_visible_to(request.user), "can_create": _is_admin(request)},
+    )
+
+
+def _date(data: Any, name: str, errors: dict[str, list[str]]) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(data.get(name, ""))
+    except ValueError:
+        errors[name] = [_("请填写日期，格式如 2026-05-31。")]
+        return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def round_create(request: HtmxHttpRequest) -> HttpResponse:
+    """Open a round (qc_admin)."""
+    if not _is_admin(request):
+        raise PermissionDenied
+    standards = Standard.objects.order_by("code")
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        data = request.POST
+        if not data.get("name", "").strip():
+            errors["name"] = [_("请填写轮次名称。")]
+        try:
+            year = int(data.get("year", ""))
+        except ValueError:
+            errors["year"] = [_("请填写年度，例如 2026。")]
+        standard = standards.filter(code=data.get("standard", "")).first()
+        if standard is None:
+            errors["standard"] = [_("请选择评价标准。")]
+        deadline = _date(data, "self_assessment_deadline", errors)
+        start = _date(data, "inspection_start", errors)
+        end = _date(data, "inspection_end", errors)
+        if not errors:
+            try:
+                rnd = services.round_create(
+                    actor=request.user,
+                    name=data["name"],
+                    year=year,
+                    standard=standard,
+                    self_assessment_deadline=deadline,
+                    inspection_start=start,
+                    inspection_end=end,
+                )
+            except ValidationError as exc:
+                errors = {("non_field_errors" if k == "__all__" else k): v for k, v in exc.message_dict.items()}
+            else:
+                messages.success(request, _("检查轮次已创建。下一步：添加参检医院并指派专家。"))
+                return redirect("round-detail", pk=rnd.pk)
+    return render(
+        request,
+        "rounds/round_create.html",
+        {"standards": standards, "errors": errors, "data": request.POST},
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+def round_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The progress board: per hospital, self-assessment and inspection progress and the outcome."""
+    rnd = _visible_round(request, pk)
+    filterset = RoundHospitalFilter(request.GET, queryset=selectors.round_entries_visible_to(request.user))
+    rows = selectors.round_board(rnd, request.user, filterset.qs)
+    context: dict[str, Any] = {"round": rnd, "rows": rows, "filter": filterset, "is_admin": _is_admin(request)}
+    if request.htmx and request.htmx.target == "board":
+        return render(request, "rounds/partials/board.html", context)
+    if context["is_admin"]:
+        taken = rnd.entries.values("hospital_id")
+        context["addable"] = Hospital.objects.exclude(pk__in=taken).order_by("name")
+        context["inspectors"] = User.objects.filter(role=Role.INSPECTOR, is_active=True).order_by("username")
+        context["chapters"] = rnd.standard.chapters.order_by("number")
+    return render(request, "rounds/round_detail.html", context)
+
+
+@login_required
+@require_POST
+def round_add_hospital(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Add a hospital to the round (qc_admin)."""
+    rnd = _visible_round(request, pk)
+    if not _is_admin(request):
+        raise PermissionDenied
+    hospital = Hospital.objects.filter(pk=request.POST.get("hospital") or 0).first()
+    if hospital is None:
+        messages.error(request, _("请选择要添加的医院。"))
+        return redirect("round-detail", pk=pk)
+    try:
+        services.round_add_hospital(actor=request.user, rnd=rnd, hospital=hospital)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已添加 %(name)s，并为其创建自评与现场检查。") % {"name": hospital.name})
+    return redirect("round-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def round_assign_inspector(request: HtmxHttpRequest, pk: int, entry_id: int) -> HttpResponse:
+    """Put an inspector on a hospital's team (qc_admin)."""
+    rnd = _visible_round(request, pk)
+    if not _is_admin(request):
+        raise PermissionDenied
+    entry = get_object_or_404(rnd.entries.select_related("round__standard", "hospital"), pk=entry_id)
+    inspector = User.objects.filter(pk=request.POST.get("inspector") or 0, role=Role.INSPECTOR).first()
+    if inspector is None:
+        messages.error(request, _("请选择质控专家。"))
+        return redirect("round-detail", pk=pk)
+    try:
+        chapters = [int(c) for c in request.POST.getlist("chapters")]
+        services.round_assign_inspector(
+            actor=request.user,
+            entry=entry,
+            inspector=inspector,
+            is_lead=request.POST.get("is_lead") == "on",
+            chapters=chapters,
+        )
+    except (ValueError, ValidationError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(
+            request, _("已指派 %(who)s 检查 %(name)s。") % {"who": inspector.username, "name": entry.hospital.name}
+        )
+    return redirect("round-detail", pk=pk)

@@ -1,0 +1,196 @@
+"""Inspection rounds: creation, hospitals and inspector teams, the progress board, for every role."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import InspectorAssignment
+from audit.models import AuditEvent
+from rounds.models import InspectionRound, RoundHospital
+from rounds.services import round_add_hospital, round_assign_inspector, round_create
+from scoring.models import Criterion, Rating, Standard
+from scoring.services import assessment_finalize, assessment_submit
+from tests.conftest import CAST, Cast
+from tests.factories import HospitalFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+LOGIN = 302
+D = datetime.date
+
+
+def make_round(cast: Cast, name: str = "2026 年度麻醉质控检查") -> InspectionRound:
+    return round_create(
+        actor=cast.qc_admin,
+        name=name,
+        year=2026,
+        standard=Standard.objects.get(code="cq2011"),
+        self_assessment_deadline=D(2026, 5, 31),
+        inspection_start=D(2026, 6, 1),
+        inspection_end=D(2026, 6, 30),
+    )
+
+
+def browser(cast: Cast, who: str) -> Client:
+    client = Client()
+    if cast.users[who] is not None:
+        client.force_login(cast.users[who])
+    return client
+
+
+def test_adding_a_hospital_opens_its_self_assessment_and_inspection(cast: Cast) -> None:
+    rnd = make_round(cast)
+    entry = round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_b)
+    assert entry.self_assessment.kind == "self" and entry.inspection.kind == "inspection"
+    assert entry.self_assessment.year == 2026 and entry.inspection.status == "draft"
+    with pytest.raises(ValidationError) as exc:
+        round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_b)
+    assert "hospital" in exc.value.message_dict
+
+
+def test_assigning_an_inspector_lets_them_see_the_hospital(cast: Cast) -> None:
+    rnd = make_round(cast)
+    entry = round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_b)
+    newcomer = cast.inspector_unassigned
+    assert browser(cast, "inspector_unassigned").get(f"/assessments/{entry.inspection.pk}/").status_code == 404
+    round_assign_inspector(actor=cast.qc_admin, entry=entry, inspector=newcomer, is_lead=True, chapters=[1, 2])
+    assert InspectorAssignment.objects.filter(inspector=newcomer, hospital=cast.hospital_b).exists()
+    assert browser(cast, "inspector_unassigned").get(f"/assessments/{entry.inspection.pk}/").status_code == 200
+    assert AuditEvent.objects.filter(action="round.assign_inspector").count() == 1
+
+
+def test_one_lead_per_team(cast: Cast) -> None:
+    rnd = make_round(cast)
+    entry = round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_a)
+    round_assign_inspector(actor=cast.qc_admin, entry=entry, inspector=cast.inspector, is_lead=True)
+    other = UserFactory(role="inspector", hospital=None)
+    round_assign_inspector(actor=cast.qc_admin, entry=entry, inspector=other, is_lead=True)
+    assert list(entry.team.filter(is_lead=True).values_list("inspector", flat=True)) == [other.pk]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"inspection_start": D(2026, 7, 1), "inspection_end": D(2026, 6, 1)}, "inspection_end"),
+        ({"self_assessment_deadline": D(2026, 7, 1)}, "self_assessment_deadline"),
+    ],
+)
+def test_dates_out_of_order_are_refused_naming_the_field(cast: Cast, kwargs: dict, field: str) -> None:
+    base = {
+        "name": "x",
+        "year": 2026,
+        "standard": Standard.objects.get(code="cq2011"),
+        "self_assessment_deadline": D(2026, 5, 31),
+        "inspection_start": D(2026, 6, 1),
+        "inspection_end": D(2026, 6, 30),
+    }
+    with pytest.raises(ValidationError) as exc:
+        round_create(actor=cast.qc_admin, **(base | kwargs))
+    assert field in exc.value.message_dict
+    assert not InspectionRound.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["inspector", "head_a", "staff_a"])
+def test_only_the_qc_centre_runs_rounds(cast: Cast, who: str) -> None:
+    with pytest.raises(PermissionDenied):
+        make_round(type("C", (), {"qc_admin": cast.users[who]})())  # type: ignore[arg-type]
+
+
+# Columns: qc_admin, inspector (of A), inspector_unassigned, head_a, staff_a, head_b, anonymous
+EXPECTED = {
+    "list": (200, 200, 200, 200, 200, 200, LOGIN),
+    "create": (200, 403, 403, 403, 403, 403, LOGIN),
+    "create-post": (302, 403, 403, 403, 403, 403, LOGIN),
+    # The round holds hospital A only: B's people and the unassigned inspector do not see it.
+    "detail": (200, 200, 404, 200, 200, 404, LOGIN),
+    "add-hospital": (302, 403, 404, 403, 403, 404, LOGIN),
+    "assign": (302, 403, 404, 403, 403, 404, LOGIN),
+}
+
+
+@pytest.mark.parametrize(("page", "who"), [(p, w) for p in EXPECTED for w in CAST])
+def test_round_page_permissions(cast: Cast, page: str, who: str) -> None:
+    rnd = make_round(cast)
+    entry = round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_a)
+    client = browser(cast, who)
+    if page == "list":
+        response = client.get("/rounds/")
+    elif page == "create":
+        response = client.get("/rounds/new/")
+    elif page == "create-post":
+        response = client.post(
+            "/rounds/new/",
+            {
+                "name": "第二轮",
+                "year": "2026",
+                "standard": "cq2011",
+                "self_assessment_deadline": "2026-08-31",
+                "inspection_start": "2026-09-01",
+                "inspection_end": "2026-09-30",
+            },
+        )
+    elif page == "detail":
+        response = client.get(f"/rounds/{rnd.pk}/")
+    elif page == "add-hospital":
+        response = client.post(f"/rounds/{rnd.pk}/hospitals/", {"hospital": cast.hospital_b.pk})
+    else:
+        response = client.post(
+            f"/rounds/{rnd.pk}/hospitals/{entry.pk}/inspectors/", {"inspector": cast.inspector_unassigned.pk}
+        )
+    expected = EXPECTED[page][CAST.index(who)]
+    assert response.status_code == expected, (page, who)
+
+
+def test_departments_see_only_their_own_row_on_the_board(cast: Cast) -> None:
+    rnd = make_round(cast)
+    round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_a)
+    round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_b)
+    page = browser(cast, "head_b").get(f"/rounds/{rnd.pk}/").content.decode()
+    assert cast.hospital_b.name in page and cast.hospital_a.name not in page
+    admin = browser(cast, "qc_admin").get(f"/rounds/{rnd.pk}/").content.decode()
+    assert cast.hospital_b.name in admin and cast.hospital_a.name in admin
+
+
+def test_the_board_filters_by_level_and_district(cast: Cast) -> None:
+    rnd = make_round(cast)
+    round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_a)
+    round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_b)
+    client = browser(cast, "qc_admin")
+    by_level = client.get(f"/rounds/{rnd.pk}/?level=2A", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="board")
+    body = by_level.content.decode()
+    assert "<html" not in body and cast.hospital_b.name in body and cast.hospital_a.name not in body
+    by_district = client.get(f"/rounds/{rnd.pk}/?district=渝中区").content.decode()
+    assert cast.hospital_a.name in by_district
+
+
+def test_the_board_shows_progress_and_the_finalized_outcome(cast: Cast) -> None:
+    rnd = make_round(cast)
+    entry = round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_b)
+    criteria = Criterion.objects.filter(standard__code="cq2011", applies_to="all")
+    Rating.objects.bulk_create(
+        Rating(assessment=entry.inspection, criterion=c, rating="met", score=c.max_points) for c in criteria
+    )
+    assessment_submit(actor=cast.qc_admin, assessment=entry.inspection)
+    assessment_finalize(actor=cast.qc_admin, assessment=entry.inspection)
+    page = browser(cast, "qc_admin").get(f"/rounds/{rnd.pk}/").content.decode()
+    assert "92 / 92" in page
+    assert "badge-pass" in page and "1000" in page
+
+
+def test_board_queries_do_not_grow_with_hospitals(cast: Cast) -> None:
+    rnd = make_round(cast)
+    client = browser(cast, "qc_admin")
+    client.get(f"/rounds/{rnd.pk}/")
+    counts = []
+    for n in range(3):
+        hospital = HospitalFactory()
+        entry = round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=hospital)
+        round_assign_inspector(actor=cast.qc_admin, entry=entry, inspector=cast.inspector, chapters=[n + 1])
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"/rounds/{rnd.pk}/").status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert len(set(counts)) == 1, counts
+    assert RoundHospital.objects.count() == 3
