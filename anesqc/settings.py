@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "scoring",
+    "evidence",
     "rounds",
     "indicators",
 ]

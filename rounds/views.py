@@ -69,6 +69,7 @@ def round_create(request: HtmxHttpRequest) -> HttpResponse:
         start = _date(data, "inspection_start", errors)
         end = _date(data, "inspection_end", errors)
         if not errors:
+            assert standard and deadline and start and end  # no errors means every field parsed
             try:
                 rnd = services.round_create(
                     actor=request.user,

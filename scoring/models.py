@@ -141,10 +141,11 @@ class AssessmentKind(models.TextChoices):
 
 
 class AssessmentStatus(models.TextChoices):
-    """draft → submitted → finalized."""
+    """draft → submitted → finalized; a submitted self-assessment may be returned in part and resubmitted."""
 
     DRAFT = "draft", _("草稿")
     SUBMITTED = "submitted", _("已提交")
+    RETURNED = "returned", _("部分退回")
     FINALIZED = "finalized", _("已定稿")
 
 
@@ -228,3 +229,47 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.criterion.code}: {self.get_rating_display()} {self.score}"
+
+
+class ReturnStatus(models.TextChoices):
+    """open (the department must answer) → answered (resubmitted)."""
+
+    OPEN = "open", _("待修改")
+    ANSWERED = "answered", _("已答复")
+
+
+class CriterionReturn(models.Model):
+    """A criterion of a submitted self-assessment sent back to the department, with the reason.
+
+    While a return is open, the department may change that criterion (rating, remark,
+    evidence) and nothing else; resubmitting answers every open return.
+    """
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="returns")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("退回原因"))
+    status = models.CharField(_("状态"), max_length=10, choices=ReturnStatus.choices, default=ReturnStatus.OPEN)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    returned_at = models.DateTimeField(_("退回时间"), auto_now_add=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["assessment", "-returned_at"]
+        verbose_name = _("退回")
+        verbose_name_plural = _("退回")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "criterion"],
+                condition=Q(status="open"),
+                name="one_open_return_per_criterion",
+            ),
+            models.CheckConstraint(name="return_has_reason", condition=~Q(reason="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment} · {self.criterion.code} · {self.get_status_display()}"

@@ -8,7 +8,7 @@ from typing import Any
 
 from accounts.models import Role
 
-from .models import Assessment, AssessmentKind
+from .models import Assessment, AssessmentKind, Criterion
 
 
 def _is_department_member(user: Any, hospital_id: int) -> bool:
@@ -18,6 +18,17 @@ def _is_department_member(user: Any, hospital_id: int) -> bool:
 def _is_inspector_or_admin(user: Any) -> bool:
     # An inspector reaching here can see the hospital, so is assigned to it.
     return user.effective_role in (Role.QC_ADMIN, Role.INSPECTOR)
+
+
+def _round_team(user: Any, assessment: Assessment) -> tuple[bool, Any] | None:
+    """(is this user on the round team, their membership) for an inspection in a round; None if not in a round."""
+    from rounds.models import RoundInspector  # rounds builds on scoring; import lazily
+
+    team = list(RoundInspector.objects.filter(entry__inspection_id=assessment.pk))
+    if not team:
+        return None
+    mine = next((m for m in team if m.inspector_id == user.pk), None)
+    return (mine is not None, mine)
 
 
 def can_create_assessment(user: Any, *, hospital_id: int, kind: str) -> bool:
@@ -36,6 +47,29 @@ def can_rate(user: Any, assessment: Assessment) -> bool:
     return _is_inspector_or_admin(user)
 
 
+def rateable_chapters(user: Any, assessment: Assessment) -> set[int] | None:
+    """The chapters a rater may rate (None: all); a round's team member gets only theirs, the lead all."""
+    if assessment.kind != AssessmentKind.INSPECTION or user.effective_role != Role.INSPECTOR:
+        return None
+    team = _round_team(user, assessment)
+    if team is None:
+        return None
+    on_team, member = team
+    if not on_team:
+        return set()
+    if member.is_lead or not member.chapters:
+        return None
+    return set(member.chapters)
+
+
+def can_rate_criterion(user: Any, assessment: Assessment, criterion: Criterion) -> bool:
+    """can_rate, and for a round's inspection team member only the chapters they were given."""
+    if not can_rate(user, assessment):
+        return False
+    allowed = rateable_chapters(user, assessment)
+    return allowed is None or criterion.item.chapter.number in allowed
+
+
 def can_submit(user: Any, assessment: Assessment) -> bool:
     """Only the department head submits a self-assessment; inspectors or qc_admin submit inspections."""
     if assessment.kind == AssessmentKind.SELF:
@@ -43,6 +77,28 @@ def can_submit(user: Any, assessment: Assessment) -> bool:
     return _is_inspector_or_admin(user)
 
 
-def can_finalize(user: Any, assessment: Assessment) -> bool:
-    """Only the QC side finalizes."""
+def can_review(user: Any, assessment: Assessment) -> bool:
+    """The QC side reviews a department's submission: evidence decisions and returns."""
     return _is_inspector_or_admin(user)
+
+
+def can_finalize(user: Any, assessment: Assessment) -> bool:
+    """Only the QC side finalizes; in a round with a lead, an inspector must be that lead."""
+    if user.effective_role == Role.QC_ADMIN:
+        return True
+    if user.effective_role != Role.INSPECTOR:
+        return False
+    if assessment.kind != AssessmentKind.INSPECTION:
+        return True
+    team = _round_team(user, assessment)
+    if team is None:
+        return True
+    on_team, member = team
+    has_lead = member is not None and member.is_lead
+    return on_team and (has_lead or not _team_has_lead(assessment))
+
+
+def _team_has_lead(assessment: Assessment) -> bool:
+    from rounds.models import RoundInspector
+
+    return RoundInspector.objects.filter(entry__inspection_id=assessment.pk, is_lead=True).exists()

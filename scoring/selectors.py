@@ -7,8 +7,21 @@ from django.db.models import Count, Prefetch, QuerySet
 from accounts.models import Role
 from accounts.selectors import scope_by_hospital
 
-from . import engine
-from .models import AppliesTo, Assessment, AssessmentKind, Chapter, Criterion, GradeThreshold, Item, Rating, Standard
+from . import engine, permissions
+from .models import (
+    AppliesTo,
+    Assessment,
+    AssessmentKind,
+    AssessmentStatus,
+    Chapter,
+    Criterion,
+    CriterionReturn,
+    GradeThreshold,
+    Item,
+    Rating,
+    ReturnStatus,
+    Standard,
+)
 
 
 def standards_list() -> QuerySet[Standard]:
@@ -137,33 +150,96 @@ def creatable_assessment_kinds(user: Any) -> list[str]:
     return []
 
 
-def _entries(assessment: Assessment, criteria: list[Criterion], ratings: dict[int, Rating]) -> list[dict[str, Any]]:
+def paired_self_assessment(assessment: Assessment) -> Assessment | None:
+    """The department's self-assessment an inspection is read against (same hospital, standard and year)."""
+    if assessment.kind != AssessmentKind.INSPECTION:
+        return None
+    return Assessment.objects.filter(
+        hospital_id=assessment.hospital_id,
+        standard_id=assessment.standard_id,
+        year=assessment.year,
+        kind=AssessmentKind.SELF,
+    ).first()
+
+
+def _entries(assessment: Assessment, criteria: list[Criterion], user: Any) -> list[dict[str, Any]]:
+    """Each applicable criterion with what the page shows and allows: a constant number of queries.
+
+    On an inspection the department's self-rating and evidence stand beside the inspector's rating.
+    """
+    from evidence import permissions as evidence_permissions  # evidence builds on scoring
+    from evidence.selectors import evidence_by_criterion
+
     key = assessment.hospital.key_specialty
-    return [
+    criteria = [c for c in criteria if c.applies_to == AppliesTo.ALL or key]
+    ids = [c.pk for c in criteria]
+    ratings = {
+        r.criterion_id: r
+        for r in Rating.objects.filter(assessment=assessment, criterion_id__in=ids).select_related("rated_by")
+    }
+    self_assessment = paired_self_assessment(assessment)
+    department = self_assessment or assessment  # whose evidence and returns are shown
+    self_ratings = (
         {
-            "criterion": c,
-            "rating": ratings.get(c.pk),
-            "current": ratings[c.pk].rating if c.pk in ratings else "",
-            "weight": engine.weight(
-                engine.CriterionSpec(
-                    code=c.code,
-                    chapter=0,
-                    item="",
-                    max_points=c.max_points,
-                    key_specialty_weight=c.key_specialty_weight,
-                ),
-                key_specialty=key,
-            ),
+            r.criterion_id: r
+            for r in Rating.objects.filter(assessment=self_assessment, criterion_id__in=ids).select_related("rated_by")
         }
-        for c in criteria
-        if c.applies_to == AppliesTo.ALL or key
-    ]
+        if self_assessment
+        else {}
+    )
+    evidence = evidence_by_criterion(department, ids) if department.kind == AssessmentKind.SELF else {}
+    open_returns = {
+        r.criterion_id: r
+        for r in CriterionReturn.objects.filter(assessment=department, criterion_id__in=ids, status=ReturnStatus.OPEN)
+    }
+    rateable = permissions.can_rate(user, assessment)
+    chapters_allowed = permissions.rateable_chapters(user, assessment) if rateable else set()
+    upload = department is assessment and evidence_permissions.can_upload(user, department)
+    review = department.kind == AssessmentKind.SELF and evidence_permissions.can_review(user, department)
+    can_return = (
+        department.kind == AssessmentKind.SELF
+        and department.status in (AssessmentStatus.SUBMITTED, AssessmentStatus.RETURNED)
+        and permissions.can_review(user, department)
+    )
+    entries = []
+    for c in criteria:
+        open_return = open_returns.get(c.pk) if department is assessment else None
+        editable = (
+            rateable
+            and (chapters_allowed is None or c.item.chapter.number in chapters_allowed)
+            and (
+                assessment.status == AssessmentStatus.DRAFT
+                or (assessment.status == AssessmentStatus.RETURNED and open_return is not None)
+            )
+        )
+        spec = engine.CriterionSpec(
+            code=c.code, chapter=0, item="", max_points=c.max_points, key_specialty_weight=c.key_specialty_weight
+        )
+        entries.append(
+            {
+                "criterion": c,
+                "rating": ratings.get(c.pk),
+                "current": ratings[c.pk].rating if c.pk in ratings else "",
+                "weight": engine.weight(spec, key_specialty=key),
+                "editable": editable,
+                "self_rating": self_ratings.get(c.pk),
+                "evidence": evidence.get(c.pk, []),
+                "evidence_assessment": department if department.kind == AssessmentKind.SELF else None,
+                "can_upload": upload and editable,
+                "can_review": review,
+                "open_return": open_returns.get(c.pk),
+                "can_return": can_return and c.pk not in open_returns,
+            }
+        )
+    return entries
 
 
-FORM_FILTERS = ("all", "unrated", "veto")
+FORM_FILTERS = ("all", "unrated", "veto", "no_evidence")
 
 
-def assessment_form_page(assessment: Assessment, *, chapter_number: int | None, show: str) -> dict[str, Any] | None:
+def assessment_form_page(
+    assessment: Assessment, *, chapter_number: int | None, show: str, user: Any
+) -> dict[str, Any] | None:
     """Everything the form page shows for one chapter: a constant number of queries. None: no such chapter."""
     chapters = list(Chapter.objects.filter(standard_id=assessment.standard_id).order_by("number"))
     if not chapters:
@@ -171,19 +247,22 @@ def assessment_form_page(assessment: Assessment, *, chapter_number: int | None, 
     chapter = next((c for c in chapters if c.number == chapter_number), None) if chapter_number else chapters[0]
     if chapter is None:
         return None
-    criteria = list(Criterion.objects.filter(item__chapter=chapter).select_related("item").order_by("position"))
-    ratings = {
-        r.criterion_id: r
-        for r in Rating.objects.filter(assessment=assessment, criterion__item__chapter=chapter).select_related(
-            "rated_by"
-        )
-    }
-    entries = _entries(assessment, criteria, ratings)
+    criteria = list(
+        Criterion.objects.filter(item__chapter=chapter).select_related("item__chapter").order_by("position")
+    )
+    entries = _entries(assessment, criteria, user)
     show = show if show in FORM_FILTERS else "all"
     if show == "unrated":
         entries = [e for e in entries if e["rating"] is None]
     elif show == "veto":
         entries = [e for e in entries if e["criterion"].veto]
+    elif show == "no_evidence":
+        entries = [e for e in entries if not e["evidence"]]
+    returns = list(
+        CriterionReturn.objects.filter(assessment=assessment, status=ReturnStatus.OPEN)
+        .select_related("criterion__item__chapter", "returned_by")
+        .order_by("criterion__position")
+    )
     return {
         "assessment": assessment,
         "chapters": chapters,
@@ -192,14 +271,19 @@ def assessment_form_page(assessment: Assessment, *, chapter_number: int | None, 
         "result": assessment_result_data(assessment),
         "show": show,
         "filters": FORM_FILTERS,
+        "open_returns": returns,
+        "self_assessment": paired_self_assessment(assessment),
     }
 
 
-def criterion_fragment(assessment: Assessment, criterion: Criterion) -> dict[str, Any]:
-    """One criterion with its current rating, and the totals, for the autosave answer."""
-    rating = Rating.objects.filter(assessment=assessment, criterion=criterion).select_related("rated_by").first()
-    entry = _entries(assessment, [criterion], {criterion.pk: rating} if rating else {})[0]
-    return {"assessment": assessment, "entry": entry, "result": assessment_result_data(assessment)}
+def criterion_fragment(assessment: Assessment, criterion: Criterion, user: Any) -> dict[str, Any]:
+    """One criterion with its current rating, evidence and the totals, for the autosave answer."""
+    criterion = Criterion.objects.select_related("item__chapter").get(pk=criterion.pk)
+    return {
+        "assessment": assessment,
+        "entry": _entries(assessment, [criterion], user)[0],
+        "result": assessment_result_data(assessment),
+    }
 
 
 def assessment_confirm_page(assessment: Assessment) -> dict[str, Any]:

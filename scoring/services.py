@@ -26,7 +26,9 @@ from .models import (
     AssessmentKind,
     AssessmentStatus,
     Criterion,
+    CriterionReturn,
     Rating,
+    ReturnStatus,
     Standard,
 )
 from .selectors import assessment_result
@@ -50,9 +52,26 @@ def _locked_for_update(assessment: Assessment) -> Assessment:
     )
 
 
-def _require_status(assessment: Assessment, status: str, message: str) -> None:
-    if assessment.status != status:
+def _require_status(assessment: Assessment, status: str | tuple[str, ...], message: str) -> None:
+    allowed = (status,) if isinstance(status, str) else status
+    if assessment.status not in allowed:
         raise AssessmentLocked(message, status=assessment.status)
+
+
+def require_editable(assessment: Assessment, criterion: Criterion) -> None:
+    """A criterion may change while the assessment is a draft, or while it is returned to the department."""
+    if assessment.status == AssessmentStatus.DRAFT:
+        return
+    if (
+        assessment.status == AssessmentStatus.RETURNED
+        and CriterionReturn.objects.filter(
+            assessment=assessment, criterion=criterion, status=ReturnStatus.OPEN
+        ).exists()
+    ):
+        return
+    if assessment.status == AssessmentStatus.RETURNED:
+        raise AssessmentLocked(_("只能修改被退回的细则。"), status=assessment.status)
+    raise AssessmentLocked(_("评审已提交或已定稿，不能再修改评分。"), status=assessment.status)
 
 
 @transaction.atomic
@@ -109,8 +128,10 @@ def rating_set(
     saved in between, RatingConflict carries their rating and nothing is written.
     """
     rating_authorize(actor=actor, assessment=assessment)
+    if not permissions.can_rate_criterion(actor, assessment, criterion):
+        raise PermissionDenied(_("您在本检查组只负责其他章节。"))
     assessment = _locked_for_update(assessment)
-    _require_status(assessment, AssessmentStatus.DRAFT, _("评审已提交或已定稿，不能再修改评分。"))
+    require_editable(assessment, criterion)
     if criterion.standard_id != assessment.standard_id:
         raise ValidationError({"criterion": _("该细则不属于此评审所用的标准。")})
     if criterion.applies_to == AppliesTo.KEY_SPECIALTY and not assessment.hospital.key_specialty:
@@ -139,23 +160,73 @@ def rating_set(
 
 @transaction.atomic
 def assessment_submit(*, actor: Any, assessment: Assessment) -> Assessment:
-    """Submit a draft: the department head for self-assessments, inspectors or qc_admin for inspections."""
+    """Submit a draft, or resubmit after a return (answering every open return).
+
+    The department head submits self-assessments; inspectors or qc_admin submit inspections.
+    """
     if not permissions.can_submit(actor, assessment):
         raise PermissionDenied(_("您无权提交此评审。"))
     assessment = _locked_for_update(assessment)
-    _require_status(assessment, AssessmentStatus.DRAFT, _("只有草稿状态的评审可以提交。"))
+    _require_status(
+        assessment, (AssessmentStatus.DRAFT, AssessmentStatus.RETURNED), _("只有草稿或被退回的评审可以提交。")
+    )
+    before = assessment.status
+    now = timezone.now()
+    if before == AssessmentStatus.RETURNED:
+        for ret in CriterionReturn.objects.filter(assessment=assessment, status=ReturnStatus.OPEN):
+            ret.status, ret.answered_by, ret.answered_at = ReturnStatus.ANSWERED, actor, now
+            ret.save(update_fields=["status", "answered_by", "answered_at"])
+            audit_record(
+                actor=actor, action="return.answer", obj=ret, before={"status": "open"}, after={"status": "answered"}
+            )
     assessment.status = AssessmentStatus.SUBMITTED
     assessment.submitted_by = actor
-    assessment.submitted_at = timezone.now()
+    assessment.submitted_at = now
     assessment.save(update_fields=["status", "submitted_by", "submitted_at"])
     audit_record(
         actor=actor,
         action="assessment.submit",
         obj=assessment,
-        before={"status": "draft"},
+        before={"status": before},
         after={"status": "submitted"},
     )
     return assessment
+
+
+@transaction.atomic
+def criterion_return(*, actor: Any, assessment: Assessment, criterion: Criterion, reason: str) -> CriterionReturn:
+    """Send one criterion of a submitted self-assessment back to the department, with the reason."""
+    if not permissions.can_review(actor, assessment):
+        raise PermissionDenied(_("只有质控专家或质控中心管理员可以退回细则。"))
+    if assessment.kind != AssessmentKind.SELF:
+        raise ValidationError({"criterion": _("只能退回科室自评中的细则。")})
+    assessment = _locked_for_update(assessment)
+    _require_status(
+        assessment,
+        (AssessmentStatus.SUBMITTED, AssessmentStatus.RETURNED),
+        _("只有已提交的自评可以退回细则。"),
+    )
+    if criterion.standard_id != assessment.standard_id:
+        raise ValidationError({"criterion": _("该细则不属于此评审所用的标准。")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("请填写退回原因。")})
+    if CriterionReturn.objects.filter(assessment=assessment, criterion=criterion, status=ReturnStatus.OPEN).exists():
+        raise ValidationError({"criterion": _("细则 %(code)s 已退回，正等待科室答复。") % {"code": criterion.code}})
+    ret = CriterionReturn.objects.create(
+        assessment=assessment, criterion=criterion, reason=reason.strip(), returned_by=actor
+    )
+    before = assessment.status
+    if before != AssessmentStatus.RETURNED:
+        assessment.status = AssessmentStatus.RETURNED
+        assessment.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action="return.create",
+        obj=ret,
+        before={"status": before},
+        after={"criterion": criterion.code, "reason": ret.reason, "status": "returned"},
+    )
+    return ret
 
 
 @transaction.atomic
@@ -164,11 +235,24 @@ def assessment_finalize(*, actor: Any, assessment: Assessment) -> Assessment:
     if not permissions.can_finalize(actor, assessment):
         raise PermissionDenied(_("只有质控专家或质控中心管理员可以定稿。"))
     assessment = _locked_for_update(assessment)
-    _require_status(assessment, AssessmentStatus.SUBMITTED, _("只有已提交的评审可以定稿。"))
+    _require_status(
+        assessment, AssessmentStatus.SUBMITTED, _("只有已提交的评审可以定稿（被退回的细则须先由科室重新提交）。")
+    )
+    result = assessment_result(assessment)
+    if result.unrated:
+        raise ValidationError(
+            {
+                "ratings": _("还有 %(n)s 项细则未评，不能定稿：%(codes)s")
+                % {
+                    "n": len(result.unrated),
+                    "codes": "、".join(result.unrated[:10]) + ("…" if len(result.unrated) > 10 else ""),
+                }
+            }
+        )
     assessment.status = AssessmentStatus.FINALIZED
     assessment.finalized_by = actor
     assessment.finalized_at = timezone.now()
-    assessment.final_result = engine.result_as_dict(assessment_result(assessment))
+    assessment.final_result = engine.result_as_dict(result)
     assessment.save(update_fields=["status", "finalized_by", "finalized_at", "final_result"])
     audit_record(
         actor=actor,

@@ -10,6 +10,7 @@ urlpatterns = [
     path("assessments/<int:pk>/", views.assessment_detail, name="assessment-detail"),
     path("assessments/<int:pk>/chapters/<int:chapter>/", views.assessment_detail, name="assessment-chapter"),
     path("assessments/<int:pk>/criteria/<str:code>/", views.rating_save, name="rating-save"),
+    path("assessments/<int:pk>/criteria/<str:code>/return/", views.criterion_return, name="criterion-return"),
     path("assessments/<int:pk>/submit/", views.assessment_submit, name="assessment-submit"),
     path("assessments/<int:pk>/finalize/", views.assessment_finalize, name="assessment-finalize"),
     path("assessments/<int:pk>/result/", views.assessment_result, name="assessment-result"),

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -93,11 +94,16 @@ def assessment_create(request: HtmxHttpRequest) -> HttpResponse:
 def assessment_detail(request: HtmxHttpRequest, pk: int, chapter: int | None = None) -> HttpResponse:
     """The standard as a form, one chapter at a time, with running totals and filters."""
     assessment = _visible_assessment(request, pk)
-    page = selectors.assessment_form_page(assessment, chapter_number=chapter, show=request.GET.get("show", "all"))
+    page = selectors.assessment_form_page(
+        assessment, chapter_number=chapter, show=request.GET.get("show", "all"), user=request.user
+    )
     if page is None:
         raise Http404
-    page["can_rate"] = _can_edit(request, assessment)
-    page["can_submit"] = permissions.can_submit(request.user, assessment) and assessment.status == "draft"
+    page["can_rate"] = any(e["editable"] for e in page["entries"]) or _can_edit(request, assessment)
+    page["can_submit"] = permissions.can_submit(request.user, assessment) and assessment.status in (
+        AssessmentStatus.DRAFT,
+        AssessmentStatus.RETURNED,
+    )
     page["can_finalize"] = permissions.can_finalize(request.user, assessment) and assessment.status == "submitted"
     template = "scoring/partials/criteria.html" if request.htmx else "scoring/assessment_detail.html"
     return render(request, template, page)
@@ -153,7 +159,7 @@ def rating_save(request: HtmxHttpRequest, pk: int, code: str) -> HttpResponse:
             messages.error(request, _("%(code)s 未保存，请检查后重试。") % {"code": code})
         chapter = criterion.item.chapter.number
         return redirect(reverse("assessment-chapter", args=[pk, chapter]) + f"#c-{code}")
-    context = selectors.criterion_fragment(assessment, criterion)
+    context = selectors.criterion_fragment(assessment, criterion, request.user)
     if state != "saved":
         # Show what the user chose, not what is stored, so nothing they typed is lost.
         context["entry"]["current"] = request.POST.get("rating", "")
@@ -163,7 +169,6 @@ def rating_save(request: HtmxHttpRequest, pk: int, code: str) -> HttpResponse:
             "errors": errors,
             "conflict": conflict,
             "posted": request.POST if state != "saved" else None,
-            "can_rate": True,
             "oob_totals": True,
         }
     )
@@ -213,3 +218,27 @@ def assessment_result(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = selectors.assessment_confirm_page(assessment)
     context["kinds"] = AssessmentKind
     return render(request, "scoring/assessment_result.html", context)
+
+
+@login_required
+@require_POST
+def criterion_return(request: HtmxHttpRequest, pk: int, code: str) -> HttpResponse:
+    """Send one criterion of a submitted self-assessment back to the department (QC side)."""
+    assessment = _visible_assessment(request, pk)
+    criterion = get_object_or_404(Criterion, standard_id=assessment.standard_id, code=code)
+    if not permissions.can_review(request.user, assessment):
+        raise PermissionDenied
+    try:
+        services.criterion_return(
+            actor=request.user, assessment=assessment, criterion=criterion, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except AssessmentLocked as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已将 %(code)s 退回科室。") % {"code": code})
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("assessment-detail", args=[pk])
+    return redirect(target)

@@ -52,3 +52,18 @@ class AssessmentFactory(DjangoModelFactory):
     standard = factory.LazyFunction(lambda: Standard.objects.get(code="cq2011"))
     kind = AssessmentKind.SELF
     year = 2026
+
+
+def rate_all(assessment: Assessment, *, rating: str = "met") -> None:
+    """Rate every applicable criterion directly (fast), e.g. so an assessment may be finalized."""
+    from scoring.models import Criterion, Rating
+
+    criteria = Criterion.objects.filter(standard=assessment.standard)
+    if not assessment.hospital.key_specialty:
+        criteria = criteria.filter(applies_to="all")
+    done = set(Rating.objects.filter(assessment=assessment).values_list("criterion_id", flat=True))
+    Rating.objects.bulk_create(
+        Rating(assessment=assessment, criterion=c, rating=rating, score=c.max_points if rating == "met" else 0)
+        for c in criteria
+        if c.pk not in done
+    )

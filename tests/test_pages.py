@@ -8,7 +8,7 @@ from audit.models import AuditEvent
 from scoring.models import AssessmentKind, Criterion
 from scoring.services import assessment_finalize, assessment_submit
 from tests.conftest import CAST, Cast
-from tests.factories import AssessmentFactory
+from tests.factories import AssessmentFactory, rate_all
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +86,7 @@ def test_changing_a_veto_flag_in_the_admin_is_audited(cast: Cast) -> None:
 
 def test_a_finalized_assessment_is_read_only_in_the_admin(cast: Cast) -> None:
     assessment = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.INSPECTION)
+    rate_all(assessment)
     assessment_submit(actor=cast.inspector, assessment=assessment)
     assessment_finalize(actor=cast.inspector, assessment=assessment)
     client = browser(cast, "qc_admin")

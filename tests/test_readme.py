@@ -46,4 +46,5 @@ def test_readme_api_walkthrough_works_verbatim(live_server) -> None:
     assert '"veto_failed":["4.1-7-1"]' in out
     assert '"outcome":"incomplete"' in out
     assert '"status":"finalized"' in out
+    assert "fail 987.5 ['4.1-7-1']" in out
     assert out.strip().endswith("409")

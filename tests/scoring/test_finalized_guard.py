@@ -9,26 +9,27 @@ from scoring.errors import AssessmentLocked
 from scoring.models import Assessment, AssessmentKind, AssessmentStatus, Criterion, Rating
 from scoring.services import assessment_finalize, assessment_submit, rating_set
 from tests.conftest import Cast
-from tests.factories import AssessmentFactory
+from tests.factories import AssessmentFactory, rate_all
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def finalized(cast: Cast) -> Assessment:
-    assessment = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.INSPECTION)
+    assessment = AssessmentFactory(hospital=cast.hospital_b, kind=AssessmentKind.INSPECTION)
     criterion = Criterion.objects.get(standard=assessment.standard, code="1.1-1-1")
-    rating_set(actor=cast.inspector, assessment=assessment, criterion=criterion, rating="met")
-    assessment_submit(actor=cast.inspector, assessment=assessment)
+    rating_set(actor=cast.qc_admin, assessment=assessment, criterion=criterion, rating="met")
+    rate_all(assessment)
+    assessment_submit(actor=cast.qc_admin, assessment=assessment)
     return assessment_finalize(actor=cast.qc_admin, assessment=assessment)
 
 
 def test_service_writes_to_a_finalized_assessment_are_refused(cast: Cast, finalized: Assessment) -> None:
     criterion = Criterion.objects.get(standard=finalized.standard, code="1.1-1-2")
     with pytest.raises(AssessmentLocked):
-        rating_set(actor=cast.inspector, assessment=finalized, criterion=criterion, rating="met")
+        rating_set(actor=cast.qc_admin, assessment=finalized, criterion=criterion, rating="met")
     with pytest.raises(AssessmentLocked):
-        assessment_submit(actor=cast.inspector, assessment=finalized)
+        assessment_submit(actor=cast.qc_admin, assessment=finalized)
     with pytest.raises(AssessmentLocked):
         assessment_finalize(actor=cast.qc_admin, assessment=finalized)
 
@@ -45,10 +46,10 @@ def test_orm_save_of_a_finalized_assessment_is_refused_by_the_database(finalized
 
 
 def test_orm_writes_to_ratings_of_a_finalized_assessment_are_refused(finalized: Assessment) -> None:
-    rating = Rating.objects.get(assessment=finalized)
+    rating = Rating.objects.get(assessment=finalized, criterion__code="1.1-1-1")
     with pytest.raises(IntegrityError), transaction.atomic():
         Rating.objects.filter(pk=rating.pk).update(score=Decimal("1"))
-    criterion = Criterion.objects.get(standard=finalized.standard, code="1.1-1-2")
+    criterion = Criterion.objects.get(standard=finalized.standard, code="3.2-1-1")  # not rated: no key specialty
     with pytest.raises(IntegrityError), transaction.atomic():
         Rating.objects.create(assessment=finalized, criterion=criterion, rating="met", score=criterion.max_points)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -57,7 +58,7 @@ def test_orm_writes_to_ratings_of_a_finalized_assessment_are_refused(finalized: 
         Rating.objects.filter(pk=rating.pk).update(assessment=other)
     rating.refresh_from_db()
     assert rating.score == Decimal("15")
-    assert Rating.objects.filter(assessment=finalized).count() == 1
+    assert Rating.objects.filter(assessment=finalized).count() == 92
 
 
 def test_drafts_stay_writable_through_the_orm(cast: Cast) -> None:
@@ -73,4 +74,4 @@ def test_orm_deletes_of_a_finalized_assessment_or_its_ratings_are_refused_on_pos
         Rating.objects.filter(assessment=finalized).delete()
     with pytest.raises(IntegrityError), transaction.atomic():
         Assessment.objects.filter(pk=finalized.pk).delete()
-    assert Rating.objects.filter(assessment=finalized).count() == 1
+    assert Rating.objects.filter(assessment=finalized).count() == 92

@@ -159,6 +159,7 @@ def test_status_and_timestamps_in_the_body_are_ignored(cast: Cast) -> None:
 
 def test_a_self_assessment_goes_draft_submitted_finalized(cast: Cast) -> None:
     assessment = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.SELF)
+    rate_all(assessment)
     path = f"{ASSESSMENTS}{assessment.pk}"
 
     submitted = cast.client("head_a").post(f"{path}/submit/")
@@ -181,6 +182,7 @@ def test_a_self_assessment_goes_draft_submitted_finalized(cast: Cast) -> None:
 
 def test_an_inspection_is_submitted_by_the_inspector_and_finalized_by_the_qc_centre(cast: Cast) -> None:
     assessment = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.INSPECTION)
+    rate_all(assessment)
 
     assert cast.client("inspector").post(f"{ASSESSMENTS}{assessment.pk}/submit/").status_code == 200
     assert cast.client("qc_admin").post(f"{ASSESSMENTS}{assessment.pk}/finalize/").status_code == 200

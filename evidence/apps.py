@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EvidenceConfig(AppConfig):
+    """Evidence files (佐证材料) attached to the criteria of an assessment, and their review."""
+
+    name = "evidence"
+    verbose_name = _("佐证材料")

@@ -1,0 +1,93 @@
+"""Evidence files attached to one criterion of one assessment, with the QC side's review of each."""
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from scoring.models import Assessment, Criterion
+
+
+def evidence_upload_to(instance: "Evidence", filename: str) -> str:
+    """`evidence/<assessment_id>/<uuid4 hex><ext>`: the stored name never carries the user's file name."""
+    return f"evidence/{instance.assessment_id}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+class ReviewStatus(models.TextChoices):
+    """The QC side's verdict on one file."""
+
+    PENDING = "pending", _("待审核")
+    ACCEPTED = "accepted", _("已认可")
+    REJECTED = "rejected", _("已退回")
+
+
+class Evidence(models.Model):
+    """One uploaded file supporting the rating of one criterion, with its checksum and review."""
+
+    assessment = models.ForeignKey(
+        Assessment, verbose_name=_("评审"), on_delete=models.CASCADE, related_name="evidence"
+    )
+    criterion = models.ForeignKey(Criterion, verbose_name=_("评分细则"), on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(_("文件"), upload_to=evidence_upload_to, max_length=255)
+    original_name = models.CharField(_("原文件名"), max_length=255)
+    content_type = models.CharField(_("文件类型"), max_length=127)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    review_status = models.CharField(
+        _("审核状态"), max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+    review_reason = models.TextField(_("审核意见"), blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["assessment", "criterion__position", "uploaded_at", "id"]
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+        indexes = [models.Index(fields=["assessment", "criterion"], name="evidence_assessment_criterion")]
+        constraints = [
+            # A file sent back to the department must say why.
+            models.CheckConstraint(
+                name="evidence_rejection_has_reason",
+                condition=~Q(review_status=ReviewStatus.REJECTED) | ~Q(review_reason=""),
+            ),
+            models.CheckConstraint(
+                name="evidence_review_status_valid",
+                condition=Q(review_status__in=ReviewStatus.values),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.content_type == "application/pdf"
+
+    @property
+    def previews_inline(self) -> bool:
+        """PDFs and images are shown in the browser; Word and Excel files are downloaded."""
+        return self.is_image or self.is_pdf

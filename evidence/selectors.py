@@ -1,0 +1,35 @@
+"""Reads of evidence, scoped to what the asking user may see."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import QuerySet
+
+from accounts.selectors import scope_by_hospital
+from scoring.models import Assessment
+
+from .models import Evidence
+
+
+def evidence_visible_to(user: Any) -> QuerySet[Evidence]:
+    """Evidence of the assessments of the hospitals the user may see; foreign evidence is simply absent."""
+    qs = Evidence.objects.select_related(
+        "assessment__hospital", "assessment__standard", "criterion__item__chapter", "uploaded_by", "reviewed_by"
+    )
+    return scope_by_hospital(qs, user, field="assessment__hospital_id")
+
+
+def evidence_by_criterion(assessment: Assessment, criterion_ids: Iterable[int]) -> dict[int, list[Evidence]]:
+    """Every requested criterion id mapped to its evidence in upload order (empty list if none), in one query."""
+    ids = list(criterion_ids)
+    grouped: dict[int, list[Evidence]] = {cid: [] for cid in ids}
+    if not ids:
+        return grouped
+    rows = (
+        Evidence.objects.filter(assessment=assessment, criterion_id__in=ids)
+        .select_related("uploaded_by", "reviewed_by")
+        .order_by("uploaded_at", "id")
+    )
+    for evidence in rows:
+        grouped[evidence.criterion_id].append(evidence)
+    return grouped

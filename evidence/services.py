@@ -1,0 +1,187 @@
+"""Writes of evidence: upload, delete, review.
+
+Each service checks the actor's right to act, validates, runs in one
+transaction, records an audit event and returns the object. Files are written
+to storage only after every file of an upload has passed its checks, and are
+removed again if the transaction does not commit, so no file outlives its row.
+"""
+
+import hashlib
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.selectors import scope_by_hospital
+from audit.services import audit_record
+from scoring.errors import AssessmentLocked
+from scoring.models import AppliesTo, Assessment, AssessmentStatus, Criterion
+from scoring.services import require_editable
+
+from . import permissions, validation
+from .models import Evidence, ReviewStatus
+
+
+def _storage() -> Any:
+    return Evidence._meta.get_field("file").storage
+
+
+def _visible(actor: Any, assessment: Assessment) -> bool:
+    # Views answer 404 before reaching here; this keeps other callers (tasks, admin) honest too.
+    return scope_by_hospital(Assessment.objects.filter(pk=assessment.pk), actor).exists()
+
+
+def _locked_for_update(assessment: Assessment) -> Assessment:
+    """Re-read the assessment under a row lock so status checks and writes cannot interleave with submission."""
+    return (
+        Assessment.objects.select_for_update(of=("self",)).select_related("hospital", "standard").get(pk=assessment.pk)
+    )
+
+
+def _require_editable(assessment: Assessment, criterion: Criterion) -> None:
+    # Evidence follows the criterion's own rule: a draft, or a criterion returned to the department.
+    try:
+        require_editable(assessment, criterion)
+    except AssessmentLocked as exc:
+        raise AssessmentLocked(
+            _("评审已提交或已定稿（或该细则未被退回），不能再上传或删除佐证材料。"), status=exc.status
+        ) from exc
+
+
+def _require_applicable(assessment: Assessment, criterion: Criterion) -> None:
+    if criterion.standard_id != assessment.standard_id:
+        raise ValidationError({"criterion": _("该细则不属于此评审所用的标准。")})
+    if criterion.applies_to == AppliesTo.KEY_SPECIALTY and not assessment.hospital.key_specialty:
+        raise ValidationError(
+            {"criterion": _("细则 %(code)s 仅适用于市级临床重点专科，该科室不适用。") % {"code": criterion.code}}
+        )
+
+
+def _sha256(upload: Any) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _snapshot(evidence: Evidence) -> dict[str, Any]:
+    return {
+        "assessment": evidence.assessment_id,
+        "criterion": evidence.criterion.code,
+        "name": evidence.original_name,
+        "content_type": evidence.content_type,
+        "size": evidence.size,
+        "sha256": evidence.sha256,
+        "file": evidence.file.name,
+    }
+
+
+def evidence_attach_authorize(*, actor: Any, assessment: Assessment, criterion: Criterion | None = None) -> None:
+    """Refuse (403) an actor who may see but not upload to or delete from the assessment (or that criterion)."""
+    if not permissions.may_attach(actor, assessment, criterion) or not _visible(actor, assessment):
+        raise PermissionDenied(_("您无权为此评审上传或删除佐证材料。"))
+
+
+def evidence_review_authorize(*, actor: Any, assessment: Assessment) -> None:
+    """Refuse (403) an actor who may see but not review the assessment's evidence."""
+    if not permissions.may_review(actor, assessment) or not _visible(actor, assessment):
+        raise PermissionDenied(_("只有质控专家或质控中心管理员可以审核佐证材料。"))
+
+
+def evidence_upload(
+    *, actor: Any, assessment: Assessment, criterion: Criterion, files: Sequence[Any]
+) -> list[Evidence]:
+    """Attach files to one criterion of a draft assessment: all of them, or none if any is refused.
+
+    Call it outside an enclosing transaction (as views do): the files written are
+    removed if this service's own transaction fails, which an outer rollback would not report.
+    """
+    evidence_attach_authorize(actor=actor, assessment=assessment, criterion=criterion)
+    _require_editable(assessment, criterion)
+    _require_applicable(assessment, criterion)
+    checked = validation.check_files(list(files))  # reads the files; nothing written yet
+    digests = [_sha256(item.upload) for item in checked]
+
+    storage = _storage()
+    written: list[str] = []
+    committed = False
+    try:
+        with transaction.atomic():
+            locked = _locked_for_update(assessment)
+            _require_editable(locked, criterion)  # it may have been submitted while the files were read
+            created: list[Evidence] = []
+            for item, digest in zip(checked, digests, strict=True):
+                evidence = Evidence(
+                    assessment=locked,
+                    criterion=criterion,
+                    original_name=item.name,
+                    content_type=item.content_type,
+                    size=item.size,
+                    sha256=digest,
+                    uploaded_by=actor,
+                )
+                evidence.file.save(item.name, item.upload, save=False)
+                written.append(str(evidence.file.name))
+                evidence.save()
+                audit_record(actor=actor, action="evidence.upload", obj=evidence, after=_snapshot(evidence))
+                created.append(evidence)
+        committed = True
+    finally:
+        if not committed:
+            for name in written:
+                storage.delete(name)
+    return created
+
+
+def evidence_delete(*, actor: Any, evidence: Evidence) -> None:
+    """Remove one file from a draft assessment (its department); the file leaves storage once the delete commits."""
+    evidence_attach_authorize(actor=actor, assessment=evidence.assessment, criterion=evidence.criterion)
+    with transaction.atomic():
+        locked = _locked_for_update(evidence.assessment)
+        _require_editable(locked, evidence.criterion)
+        current = Evidence.objects.select_for_update().select_related("criterion").filter(pk=evidence.pk).first()
+        if current is None:  # someone else removed it first: the outcome wanted already holds
+            return
+        name = current.file.name
+        audit_record(actor=actor, action="evidence.delete", obj=current, before=_snapshot(current))
+        current.delete()
+        transaction.on_commit(partial(_storage().delete, name))
+
+
+def evidence_review(*, actor: Any, evidence: Evidence, decision: str, reason: str = "") -> Evidence:
+    """Accept or reject one file of a submitted assessment (inspectors, qc_admin); a rejection must say why."""
+    evidence_review_authorize(actor=actor, assessment=evidence.assessment)
+    with transaction.atomic():
+        locked = _locked_for_update(evidence.assessment)
+        if locked.status not in (AssessmentStatus.SUBMITTED, AssessmentStatus.RETURNED):
+            raise AssessmentLocked(_("只有已提交、尚未定稿的评审可以审核佐证材料。"), status=locked.status)
+        if decision not in (ReviewStatus.ACCEPTED, ReviewStatus.REJECTED):
+            raise ValidationError(
+                {
+                    "decision": _("“%(decision)s”不是有效的审核结论，应为 accepted 或 rejected。")
+                    % {"decision": decision}
+                }
+            )
+        reason = reason.strip()
+        current = Evidence.objects.select_for_update().get(pk=evidence.pk)
+        if decision == ReviewStatus.REJECTED and not reason:
+            raise ValidationError({"reason": _("退回“%(name)s”时必须填写原因。") % {"name": current.original_name}})
+        before = {"review_status": current.review_status, "review_reason": current.review_reason}
+        current.review_status = decision
+        current.review_reason = reason
+        current.reviewed_by = actor
+        current.reviewed_at = timezone.now()
+        current.save(update_fields=["review_status", "review_reason", "reviewed_by", "reviewed_at"])
+        audit_record(
+            actor=actor,
+            action="evidence.review",
+            obj=current,
+            before=before,
+            after={"review_status": decision, "review_reason": reason},
+            reason=reason,
+        )
+    return current

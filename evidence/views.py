@@ -1,0 +1,156 @@
+"""Browser endpoints for evidence: upload to a criterion, download through a permission check, delete, review.
+
+Views are thin: visibility comes from the scoping selectors (foreign → 404),
+rights from `permissions` (→ 403), writes from `services`. For htmx they answer
+the criterion's evidence block (errors shown in it, status 200 because htmx 2
+does not swap 4xx answers); without JavaScript they redirect back to the
+criterion on success, or show the block on a page of its own with 400/409.
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_POST, require_safe
+
+from anesqc.http import HtmxHttpRequest
+from scoring.errors import AssessmentLocked
+from scoring.models import Assessment, Criterion
+from scoring.selectors import assessments_visible_to
+
+from . import permissions, selectors, services
+from .models import Evidence
+
+
+def _block_context(request: HtmxHttpRequest, assessment: Assessment, criterion: Criterion) -> dict[str, Any]:
+    """What the evidence block template needs, for one criterion."""
+    items = selectors.evidence_by_criterion(assessment, [criterion.pk])[criterion.pk]
+    return {
+        "assessment": assessment,
+        "entry": {"criterion": criterion, "evidence": items},
+        "can_upload": permissions.can_upload(request.user, assessment),
+        "can_review": permissions.can_review(request.user, assessment),
+    }
+
+
+def _criterion_url(assessment: Assessment, criterion: Criterion) -> str:
+    chapter = criterion.item.chapter.number
+    return reverse("assessment-chapter", args=[assessment.pk, chapter]) + f"#c-{criterion.code}"
+
+
+def _answer(
+    request: HtmxHttpRequest,
+    assessment: Assessment,
+    criterion: Criterion,
+    *,
+    notice: str = "",
+    errors: list[str] | None = None,
+    status: int = 400,
+) -> HttpResponse:
+    """The block for htmx (always 200); a redirect back (success) or a page with the block (failure) otherwise."""
+    if not request.htmx and not errors:
+        messages.success(request, notice)
+        return redirect(_criterion_url(assessment, criterion))
+    context = _block_context(request, assessment, criterion)
+    context.update({"evidence_errors": errors or [], "evidence_notice": notice})
+    if request.htmx:
+        return TemplateResponse(request, "evidence/partials/evidence_block.html", context)
+    context["back_url"] = _criterion_url(assessment, criterion)
+    return TemplateResponse(request, "evidence/evidence_page.html", context, status=status)
+
+
+def _messages(exc: ValidationError) -> list[str]:
+    return list(exc.messages)
+
+
+@login_required
+@require_POST
+def evidence_upload(request: HtmxHttpRequest, pk: int, code: str) -> HttpResponse:
+    """Upload one or more files (field `files`) to a criterion; all are stored or none."""
+    assessment = get_object_or_404(assessments_visible_to(request.user), pk=pk)
+    criterion = get_object_or_404(
+        Criterion.objects.select_related("item__chapter"), standard_id=assessment.standard_id, code=code
+    )
+    services.evidence_attach_authorize(actor=request.user, assessment=assessment, criterion=criterion)
+    files = request.FILES.getlist("files")
+    try:
+        created = services.evidence_upload(actor=request.user, assessment=assessment, criterion=criterion, files=files)
+    except ValidationError as exc:
+        return _answer(request, assessment, criterion, errors=_messages(exc), status=400)
+    except AssessmentLocked as exc:
+        return _answer(request, assessment, criterion, errors=[exc.message], status=409)
+    notice = ngettext("已上传 %(n)d 个文件。", "已上传 %(n)d 个文件。", len(created)) % {"n": len(created)}
+    return _answer(request, assessment, criterion, notice=notice)
+
+
+def _visible_evidence(request: HtmxHttpRequest, evidence_id: int) -> Evidence:
+    return get_object_or_404(selectors.evidence_visible_to(request.user), pk=evidence_id)
+
+
+@login_required
+@require_safe
+@xframe_options_sameorigin  # the block previews PDFs in place with <object>
+def evidence_download(request: HtmxHttpRequest, evidence_id: int) -> FileResponse:
+    """Serve one file to those who may see its assessment: PDFs and images inline, the rest as a download."""
+    evidence = _visible_evidence(request, evidence_id)
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(
+        handle,
+        content_type=evidence.content_type,
+        as_attachment=not evidence.previews_inline,
+        filename=evidence.original_name,
+    )
+    # The type was checked against the file's bytes at upload; browsers must not guess another.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@login_required
+@require_POST
+def evidence_delete(request: HtmxHttpRequest, evidence_id: int) -> HttpResponse:
+    """Remove one file from a draft assessment."""
+    evidence = _visible_evidence(request, evidence_id)
+    assessment, criterion = evidence.assessment, evidence.criterion
+    services.evidence_attach_authorize(actor=request.user, assessment=assessment, criterion=criterion)
+    try:
+        services.evidence_delete(actor=request.user, evidence=evidence)
+    except AssessmentLocked as exc:
+        return _answer(request, assessment, criterion, errors=[exc.message], status=409)
+    return _answer(request, assessment, criterion, notice=_("已删除“%(name)s”。") % {"name": evidence.original_name})
+
+
+@login_required
+@require_POST
+def evidence_review(request: HtmxHttpRequest, evidence_id: int) -> HttpResponse:
+    """Accept or reject one file (`decision`, and `reason`, required to reject)."""
+    evidence = _visible_evidence(request, evidence_id)
+    assessment, criterion = evidence.assessment, evidence.criterion
+    services.evidence_review_authorize(actor=request.user, assessment=assessment)
+    try:
+        reviewed = services.evidence_review(
+            actor=request.user,
+            evidence=evidence,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except ValidationError as exc:
+        return _answer(request, assessment, criterion, errors=_messages(exc), status=400)
+    except AssessmentLocked as exc:
+        return _answer(request, assessment, criterion, errors=[exc.message], status=409)
+    notice = _("已将“%(name)s”标记为%(status)s。") % {
+        "name": reviewed.original_name,
+        "status": reviewed.get_review_status_display(),
+    }
+    return _answer(request, assessment, criterion, notice=notice)
