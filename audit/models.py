@@ -24,12 +24,18 @@ class AuditEvent(models.Model):
     before = models.JSONField(_("修改前"), null=True, blank=True)
     after = models.JSONField(_("修改后"), null=True, blank=True)
     reason = models.TextField(_("原因"), blank=True)
+    # Where the change belongs, so history can be shown per assessment and per criterion.
+    assessment_id = models.BigIntegerField(_("评审"), null=True, blank=True, db_index=True)
+    criterion_code = models.CharField(_("细则"), max_length=20, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["assessment_id", "criterion_code"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"
