@@ -297,3 +297,68 @@ def assessment_confirm_page(assessment: Assessment) -> dict[str, Any]:
         "unrated": [by_code[c] for c in result["unrated"] if c in by_code],
         "veto_failed": [by_code[c] for c in result["veto_failed"] if c in by_code],
     }
+
+
+def assessment_variance(assessment: Assessment) -> dict[str, Any] | None:
+    """Self-assessment against inspection, per criterion and per chapter, largest gaps first.
+
+    `assessment` may be either of the pair; None when the other half does not exist.
+    A gap is self minus inspection, in weighted points: positive means the department
+    rated itself higher than the inspectors did.
+    """
+    if assessment.kind == AssessmentKind.INSPECTION:
+        inspection, self_assessment = assessment, paired_self_assessment(assessment)
+    else:
+        self_assessment = assessment
+        inspection = Assessment.objects.filter(
+            hospital_id=assessment.hospital_id,
+            standard_id=assessment.standard_id,
+            year=assessment.year,
+            kind=AssessmentKind.INSPECTION,
+        ).first()
+    if self_assessment is None or inspection is None:
+        return None
+    own, theirs = assessment_result(self_assessment), assessment_result(inspection)
+    ratings = {
+        (r.assessment_id, r.criterion_id): r
+        for r in Rating.objects.filter(assessment__in=[self_assessment, inspection]).select_related("criterion")
+    }
+    criteria = {
+        c.code: c for c in Criterion.objects.filter(standard_id=assessment.standard_id).select_related("item__chapter")
+    }
+    rows = []
+    for code in set(own.weighted_scores) | set(theirs.weighted_scores):
+        c = criteria[code]
+        s, i = own.weighted_scores.get(code), theirs.weighted_scores.get(code)
+        rows.append(
+            {
+                "criterion": c,
+                "self_rating": ratings.get((self_assessment.pk, c.pk)),
+                "inspection_rating": ratings.get((inspection.pk, c.pk)),
+                "self_score": s,
+                "inspection_score": i,
+                "gap": (s - i) if s is not None and i is not None else None,
+            }
+        )
+    rows.sort(key=lambda r: (r["gap"] is None, -abs(r["gap"] or 0), r["criterion"].position))
+    chapters = [
+        {
+            "number": int(a.key),
+            "title": a.title,
+            "self_score": a.score,
+            "inspection_score": b.score,
+            "max_points": a.max_points,
+            "gap": a.score - b.score,
+        }
+        for a, b in zip(own.chapters, theirs.chapters, strict=True)
+    ]
+    chapters.sort(key=lambda r: (-abs(r["gap"]), r["number"]))
+    return {
+        "self_assessment": self_assessment,
+        "inspection": inspection,
+        "rows": rows,
+        "chapters": chapters,
+        "self_total": own.total,
+        "inspection_total": theirs.total,
+        "gap": own.total - theirs.total,
+    }

@@ -14,4 +14,5 @@ urlpatterns = [
     path("assessments/<int:pk>/submit/", views.assessment_submit, name="assessment-submit"),
     path("assessments/<int:pk>/finalize/", views.assessment_finalize, name="assessment-finalize"),
     path("assessments/<int:pk>/result/", views.assessment_result, name="assessment-result"),
+    path("assessments/<int:pk>/variance/", views.assessment_variance, name="assessment-variance"),
 ]

@@ -212,6 +212,14 @@ def assessment_finalize(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def assessment_variance(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Self-assessment against inspection: per criterion and per chapter, largest gaps first."""
+    assessment = _visible_assessment(request, pk)
+    variance = selectors.assessment_variance(assessment)
+    return render(request, "scoring/assessment_variance.html", {"assessment": assessment, "variance": variance})
+
+
+@login_required
 def assessment_result(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Totals, chapter and item subtotals, vetoes, threshold, gap and thresholds met."""
     assessment = _visible_assessment(request, pk)
