@@ -1,20 +1,80 @@
 // anesqc: progressive enhancement only; every form also works without JavaScript.
-document.addEventListener("htmx:responseError", (event) => {
-  const target = event.detail.target;
-  const state = target && target.querySelector && target.querySelector(".save-state");
-  if (state) {
-    state.textContent = state.dataset.failedText || "保存失败，请重试";
-    state.className = "save-state failed";
-  }
-});
-document.addEventListener("htmx:sendError", (event) => {
-  const elt = event.detail.elt;
-  const box = elt && elt.closest && elt.closest(".criterion");
-  const state = box && box.querySelector(".save-state");
-  if (state) {
-    state.textContent = state.dataset.offlineText || "网络连接失败，未保存；恢复后将自动重试";
-    state.className = "save-state failed";
-    // Retry once the network is back, so no answer is lost.
-    window.addEventListener("online", () => htmx.trigger(elt.closest("form"), "submit"), { once: true });
-  }
-});
+(() => {
+  const PENDING = "anesqc:pending";
+
+  const readPending = () => {
+    try { return JSON.parse(localStorage.getItem(PENDING) || "{}"); } catch { return {}; }
+  };
+  const writePending = (pending) => localStorage.setItem(PENDING, JSON.stringify(pending));
+
+  const stateOf = (elt) => {
+    const box = elt && elt.closest && elt.closest(".criterion");
+    return box && box.querySelector(".save-state");
+  };
+
+  // Keep what the user answered when the session has expired, then go and sign in.
+  const keepAndSignIn = (form) => {
+    const pending = readPending();
+    if (form) {
+      const data = {};
+      new FormData(form).forEach((value, key) => {
+        if (key !== "csrfmiddlewaretoken" && typeof value === "string") data[key] = value;
+      });
+      pending[form.getAttribute("hx-post")] = { page: location.pathname, data, at: Date.now() };
+      writePending(pending);
+    }
+    const card = form && form.closest(".criterion");
+    const next = location.pathname + location.search + (card ? "#" + card.id : "");
+    location.href = "/accounts/login/?expired=1&next=" + encodeURIComponent(next);
+  };
+
+  document.addEventListener("htmx:responseError", (event) => {
+    const { xhr, elt } = event.detail;
+    if (xhr && xhr.status === 401) {
+      keepAndSignIn(elt.closest("form"));
+      return;
+    }
+    const state = stateOf(elt);
+    if (state) {
+      state.textContent = state.dataset.failedText || "保存失败，请重试";
+      state.className = "save-state failed";
+    }
+  });
+
+  document.addEventListener("htmx:sendError", (event) => {
+    const elt = event.detail.elt;
+    const state = stateOf(elt);
+    if (state) {
+      state.textContent = state.dataset.offlineText || "网络连接失败，未保存；恢复后将自动重试";
+      state.className = "save-state failed";
+      // Retry once the network is back, so no answer is lost.
+      window.addEventListener("online", () => htmx.trigger(elt.closest("form"), "submit"), { once: true });
+    }
+  });
+
+  // Back from signing in: replay the answers kept for this page. The version the user
+  // had loaded travels with them, so a change made meanwhile shows as a conflict.
+  const replay = () => {
+    const pending = readPending();
+    let changed = false;
+    for (const [url, item] of Object.entries(pending)) {
+      if (item.page !== location.pathname) continue;
+      const form = document.querySelector(`form[hx-post="${CSS.escape(url)}"]`);
+      if (!form) continue;
+      for (const [name, value] of Object.entries(item.data)) {
+        const fields = form.querySelectorAll(`[name="${CSS.escape(name)}"]`);
+        fields.forEach((field) => {
+          if (field.type === "radio") field.checked = field.value === value;
+          else field.value = value;
+        });
+      }
+      delete pending[url];
+      changed = true;
+      const state = stateOf(form);
+      if (state) state.textContent = state.dataset.restoredText || "已恢复登录前未保存的修改，正在保存…";
+      htmx.trigger(form, "submit");
+    }
+    if (changed) writePending(pending);
+  };
+  document.addEventListener("DOMContentLoaded", () => setTimeout(replay, 0));
+})();
