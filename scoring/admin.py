@@ -14,7 +14,17 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .errors import AssessmentLocked
-from .models import Assessment, AssessmentStatus, Chapter, Criterion, GradeThreshold, Item, Rating, Standard
+from .models import (
+    Assessment,
+    AssessmentStatus,
+    Chapter,
+    Criterion,
+    CriterionReturn,
+    GradeThreshold,
+    Item,
+    Rating,
+    Standard,
+)
 
 
 class GradeThresholdInline(admin.TabularInline):
@@ -153,4 +163,19 @@ class RatingAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(CriterionReturn)
+class CriterionReturnAdmin(admin.ModelAdmin):
+    """Returns are made on the inspection page (audited); the admin shows them."""
+
+    list_display = ("assessment", "criterion", "status", "returned_by", "returned_at", "answered_at")
+    list_filter = ("status",)
+    list_select_related = ("assessment__hospital", "criterion", "returned_by")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -23,6 +23,10 @@ ADMIN_MODELS = [
     "scoring/criterion",
     "scoring/assessment",
     "scoring/rating",
+    "scoring/criterionreturn",
+    "rounds/inspectionround",
+    "rounds/roundinspector",
+    "evidence/evidence",
 ]
 
 
