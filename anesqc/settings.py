@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "audit",
     "scoring",
     "evidence",
+    "rectification",
     "rounds",
     "indicators",
 ]

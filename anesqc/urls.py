@@ -38,6 +38,7 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("", include("scoring.urls")),
     path("", include("evidence.urls")),
+    path("", include("rectification.urls")),
     path("", include("rounds.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -127,7 +127,14 @@ def evidence_upload(
                 evidence.file.save(item.name, item.upload, save=False)
                 written.append(str(evidence.file.name))
                 evidence.save()
-                audit_record(actor=actor, action="evidence.upload", obj=evidence, after=_snapshot(evidence))
+                audit_record(
+                    actor=actor,
+                    action="evidence.upload",
+                    obj=evidence,
+                    after=_snapshot(evidence),
+                    assessment=locked,
+                    criterion=criterion,
+                )
                 created.append(evidence)
         committed = True
     finally:
@@ -147,7 +154,14 @@ def evidence_delete(*, actor: Any, evidence: Evidence) -> None:
         if current is None:  # someone else removed it first: the outcome wanted already holds
             return
         name = current.file.name
-        audit_record(actor=actor, action="evidence.delete", obj=current, before=_snapshot(current))
+        audit_record(
+            actor=actor,
+            action="evidence.delete",
+            obj=current,
+            before=_snapshot(current),
+            assessment=locked,
+            criterion=current.criterion,
+        )
         current.delete()
         transaction.on_commit(partial(_storage().delete, name))
 
@@ -167,7 +181,7 @@ def evidence_review(*, actor: Any, evidence: Evidence, decision: str, reason: st
                 }
             )
         reason = reason.strip()
-        current = Evidence.objects.select_for_update().get(pk=evidence.pk)
+        current = Evidence.objects.select_for_update(of=("self",)).select_related("criterion").get(pk=evidence.pk)
         if decision == ReviewStatus.REJECTED and not reason:
             raise ValidationError({"reason": _("退回“%(name)s”时必须填写原因。") % {"name": current.original_name}})
         before = {"review_status": current.review_status, "review_reason": current.review_reason}
@@ -183,5 +197,7 @@ def evidence_review(*, actor: Any, evidence: Evidence, decision: str, reason: st
             before=before,
             after={"review_status": decision, "review_reason": reason},
             reason=reason,
+            assessment=locked,
+            criterion=current.criterion,
         )
     return current

@@ -67,6 +67,7 @@ def _assessment_for(*, hospital: Hospital, rnd: InspectionRound, kind: str, acto
             action="assessment.create",
             obj=assessment,
             after={"hospital": hospital.pk, "standard": rnd.standard.code, "kind": kind, "year": rnd.year},
+            assessment=assessment,
         )
     return assessment
 

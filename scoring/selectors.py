@@ -306,6 +306,8 @@ def assessment_variance(assessment: Assessment) -> dict[str, Any] | None:
     A gap is self minus inspection, in weighted points: positive means the department
     rated itself higher than the inspectors did.
     """
+    inspection: Assessment | None
+    self_assessment: Assessment | None
     if assessment.kind == AssessmentKind.INSPECTION:
         inspection, self_assessment = assessment, paired_self_assessment(assessment)
     else:
@@ -326,7 +328,7 @@ def assessment_variance(assessment: Assessment) -> dict[str, Any] | None:
     criteria = {
         c.code: c for c in Criterion.objects.filter(standard_id=assessment.standard_id).select_related("item__chapter")
     }
-    rows = []
+    rows: list[dict[str, Any]] = []
     for code in set(own.weighted_scores) | set(theirs.weighted_scores):
         c = criteria[code]
         s, i = own.weighted_scores.get(code), theirs.weighted_scores.get(code)
@@ -341,7 +343,7 @@ def assessment_variance(assessment: Assessment) -> dict[str, Any] | None:
             }
         )
     rows.sort(key=lambda r: (r["gap"] is None, -abs(r["gap"] or 0), r["criterion"].position))
-    chapters = [
+    chapters: list[dict[str, Any]] = [
         {
             "number": int(a.key),
             "title": a.title,

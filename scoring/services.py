@@ -95,6 +95,7 @@ def assessment_create(*, actor: Any, hospital: Hospital, standard: Standard, kin
         action="assessment.create",
         obj=assessment,
         after={"hospital": hospital.pk, "standard": standard.code, "kind": kind, "year": year},
+        assessment=assessment,
     )
     return assessment
 
@@ -154,7 +155,15 @@ def rating_set(
     obj.remark = remark
     obj.rated_by = actor
     obj.save()
-    audit_record(actor=actor, action="rating.set", obj=obj, before=before, after=_rating_snapshot(obj))
+    audit_record(
+        actor=actor,
+        action="rating.set",
+        obj=obj,
+        before=before,
+        after=_rating_snapshot(obj),
+        assessment=assessment,
+        criterion=criterion,
+    )
     return obj
 
 
@@ -173,11 +182,19 @@ def assessment_submit(*, actor: Any, assessment: Assessment) -> Assessment:
     before = assessment.status
     now = timezone.now()
     if before == AssessmentStatus.RETURNED:
-        for ret in CriterionReturn.objects.filter(assessment=assessment, status=ReturnStatus.OPEN):
+        for ret in CriterionReturn.objects.filter(assessment=assessment, status=ReturnStatus.OPEN).select_related(
+            "criterion"
+        ):
             ret.status, ret.answered_by, ret.answered_at = ReturnStatus.ANSWERED, actor, now
             ret.save(update_fields=["status", "answered_by", "answered_at"])
             audit_record(
-                actor=actor, action="return.answer", obj=ret, before={"status": "open"}, after={"status": "answered"}
+                actor=actor,
+                action="return.answer",
+                obj=ret,
+                before={"status": "open"},
+                after={"status": "answered"},
+                assessment=assessment,
+                criterion=ret.criterion,
             )
     assessment.status = AssessmentStatus.SUBMITTED
     assessment.submitted_by = actor
@@ -189,6 +206,7 @@ def assessment_submit(*, actor: Any, assessment: Assessment) -> Assessment:
         obj=assessment,
         before={"status": before},
         after={"status": "submitted"},
+        assessment=assessment,
     )
     return assessment
 
@@ -225,6 +243,8 @@ def criterion_return(*, actor: Any, assessment: Assessment, criterion: Criterion
         obj=ret,
         before={"status": before},
         after={"criterion": criterion.code, "reason": ret.reason, "status": "returned"},
+        assessment=assessment,
+        criterion=criterion,
     )
     return ret
 
@@ -260,7 +280,13 @@ def assessment_finalize(*, actor: Any, assessment: Assessment) -> Assessment:
         obj=assessment,
         before={"status": "submitted"},
         after={"status": "finalized"},
+        assessment=assessment,
     )
+    if assessment.kind == AssessmentKind.INSPECTION:
+        # Every 未达标 or 基本达标 criterion of a finalized inspection becomes a rectification item.
+        from rectification.services import rectification_plan_create  # rectification builds on scoring
+
+        rectification_plan_create(actor=actor, assessment=assessment)
     return assessment
 
 

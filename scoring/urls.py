@@ -15,4 +15,6 @@ urlpatterns = [
     path("assessments/<int:pk>/finalize/", views.assessment_finalize, name="assessment-finalize"),
     path("assessments/<int:pk>/result/", views.assessment_result, name="assessment-result"),
     path("assessments/<int:pk>/variance/", views.assessment_variance, name="assessment-variance"),
+    path("assessments/<int:pk>/history/", views.assessment_history, name="assessment-history"),
+    path("assessments/<int:pk>/history.csv", views.assessment_history_csv, name="assessment-history-csv"),
 ]

@@ -5,21 +5,28 @@ rights from `permissions` (→ 403), writes from `services`, numbers from the en
 The same view answers a full page or, for htmx, the fragment it swaps.
 """
 
+import csv
+import zoneinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.selectors import hospitals_visible_to
 from anesqc.http import HtmxHttpRequest
+from audit import selectors as audit_selectors
+from audit.models import AuditEvent
 
 from . import permissions, selectors, services
 from .errors import AssessmentLocked, RatingConflict
@@ -225,6 +232,10 @@ def assessment_result(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     assessment = _visible_assessment(request, pk)
     context: dict[str, Any] = selectors.assessment_confirm_page(assessment)
     context["kinds"] = AssessmentKind
+    from rectification.selectors import plan_for  # rectification builds on scoring
+
+    is_final_inspection = assessment.kind == AssessmentKind.INSPECTION and assessment.is_finalized
+    context["rectification_items"] = plan_for(assessment) if is_final_inspection else None
     return render(request, "scoring/assessment_result.html", context)
 
 
@@ -250,3 +261,73 @@ def criterion_return(request: HtmxHttpRequest, pk: int, code: str) -> HttpRespon
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("assessment-detail", args=[pk])
     return redirect(target)
+
+
+# --- history: every recorded change of an assessment ----------------------------------------------
+
+HISTORY_PAGE_SIZE = 100
+
+
+def _history_events(request: HtmxHttpRequest, assessment: Assessment) -> tuple[QuerySet[AuditEvent], str]:
+    code = request.GET.get("criterion", "").strip()
+    return audit_selectors.assessment_history(assessment, criterion_code=code or None), code
+
+
+def _csv_cell(value: str) -> str:
+    # Remarks and reasons are typed by users: keep Excel from reading them as formulas.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@login_required
+def assessment_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Every recorded change of the assessment (who, when, old → new), newest first; `?criterion=` narrows it.
+
+    Whoever may see the assessment may see its history: it shows the values, remarks,
+    evidence names and reasons the assessment pages already show those same people, so
+    it uses the one visibility scope (foreign → 404) and no further right.
+    """
+    assessment = _visible_assessment(request, pk)
+    events, code = _history_events(request, assessment)
+    page = Paginator(events, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = audit_selectors.history_rows(page.object_list)
+    chapters = dict(
+        Criterion.objects.filter(
+            standard_id=assessment.standard_id, code__in={r.event.criterion_code for r in rows} - {""}
+        ).values_list("code", "item__chapter__number")
+    )
+    codes = audit_selectors.history_criterion_codes(assessment)
+    if code and code not in codes:
+        codes.append(code)
+    context = {
+        "assessment": assessment,
+        "rows": [{"row": r, "chapter": chapters.get(r.event.criterion_code)} for r in rows],
+        "page": page,
+        "criterion_code": code,
+        "criterion_codes": codes,
+    }
+    return render(request, "scoring/assessment_history.html", context)
+
+
+@login_required
+def assessment_history_csv(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The history as CSV (UTF-8 with BOM, for Excel), every event; same visibility and filter as the page."""
+    assessment = _visible_assessment(request, pk)
+    events, _code = _history_events(request, assessment)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="assessment-{assessment.pk}-history.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow([_("时间"), _("操作人"), _("操作"), _("细则"), _("字段变化"), _("原因")])
+    shanghai = zoneinfo.ZoneInfo("Asia/Shanghai")
+    for row in audit_selectors.history_rows(events):
+        writer.writerow(
+            [
+                timezone.localtime(row.event.created_at, shanghai).isoformat(timespec="seconds"),
+                _csv_cell(audit_selectors.actor_name(row.event)),
+                row.action,
+                row.event.criterion_code,
+                _csv_cell(row.changes_text),
+                _csv_cell(row.reason),
+            ]
+        )
+    return response

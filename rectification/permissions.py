@@ -1,0 +1,44 @@
+"""Who may assign, answer and verify a rectification item they can already see.
+
+Visibility (404) comes from `selectors.rectification_items_visible_to`; these rules decide 403.
+`may_*` ask about the role only; `can_*` also ask whether the item's status allows the action now,
+which is what a template needs to know.
+"""
+
+from typing import Any
+
+from accounts.models import HOSPITAL_ROLES
+from scoring import permissions as scoring_permissions
+
+from .models import ItemStatus, RectificationItem
+
+
+def _signed_in(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and bool(getattr(user, "is_active", False))
+
+
+def may_manage(user: Any, item: RectificationItem) -> bool:
+    """The QC side (the assessment's inspectors, qc_admin) assigns owners and due dates and verifies."""
+    return _signed_in(user) and scoring_permissions.can_review(user, item.assessment)
+
+
+def may_answer(user: Any, item: RectificationItem) -> bool:
+    """The department (head and staff of the inspected hospital) answers with what it did."""
+    return (
+        _signed_in(user) and user.effective_role in HOSPITAL_ROLES and user.hospital_id == item.assessment.hospital_id
+    )
+
+
+def can_assign(user: Any, item: RectificationItem) -> bool:
+    """Assign now: the role allows it and the item is not closed."""
+    return item.status != ItemStatus.VERIFIED and may_manage(user, item)
+
+
+def can_answer(user: Any, item: RectificationItem) -> bool:
+    """Answer now: the role allows it and the item is open or answered (not yet verified)."""
+    return item.status != ItemStatus.VERIFIED and may_answer(user, item)
+
+
+def can_verify(user: Any, item: RectificationItem) -> bool:
+    """Verify now: the role allows it and the department has answered."""
+    return item.status == ItemStatus.ANSWERED and may_manage(user, item)
