@@ -195,9 +195,12 @@ def _entries(assessment: Assessment, criteria: list[Criterion], user: Any) -> li
     rateable = permissions.can_rate(user, assessment)
     chapters_allowed = permissions.rateable_chapters(user, assessment) if rateable else set()
     upload = department is assessment and evidence_permissions.can_upload(user, department)
-    review = department.kind == AssessmentKind.SELF and evidence_permissions.can_review(user, department)
+    # Once the inspection is finalized, everything about the pair is locked.
+    closed = assessment.status == AssessmentStatus.FINALIZED
+    review = not closed and department.kind == AssessmentKind.SELF and evidence_permissions.can_review(user, department)
     can_return = (
-        department.kind == AssessmentKind.SELF
+        not closed
+        and department.kind == AssessmentKind.SELF
         and department.status in (AssessmentStatus.SUBMITTED, AssessmentStatus.RETURNED)
         and permissions.can_review(user, department)
     )
