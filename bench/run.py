@@ -99,6 +99,9 @@ def main() -> None:
     )
     rows.append(("GET standards/cq2011/", median_seconds(get("/api/v1/standards/cq2011/"), number=20), http_floor))
     rows.append(("PUT ratings/3.1-3/", median_seconds(put_rating, number=20), http_floor))
+    chapter_page = get(f"/assessments/{assessment.pk}/chapters/3/")
+    client.force_login(head)
+    rows.append(("GET form page, chapter 3 (28 rated)", median_seconds(chapter_page, number=10), http_floor))
 
     vendor = django.db.connection.vendor
     print(f"anesqc benchmarks ({vendor}); ratio = measured / floor in this run")
