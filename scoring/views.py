@@ -212,6 +212,9 @@ def assessment_finalize(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             services.assessment_finalize(actor=request.user, assessment=assessment)
         except AssessmentLocked as exc:
             messages.error(request, exc.message)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("assessment-finalize", pk=pk)
         else:
             messages.success(request, _("已定稿，评审结果已锁定。"))
         return redirect("assessment-result", pk=pk)

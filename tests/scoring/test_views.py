@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from scoring.models import AssessmentKind, Criterion, Rating
 from scoring.services import rating_set
 from tests.conftest import CAST, Cast
-from tests.factories import AssessmentFactory
+from tests.factories import AssessmentFactory, rate_all
 
 pytestmark = pytest.mark.django_db
 
@@ -222,3 +222,63 @@ def test_list_queries_do_not_grow_with_assessments(cast: Cast) -> None:
             assert client.get("/assessments/").status_code == 200
         counts.append(len(ctx.captured_queries))
     assert len(set(counts)) == 1, counts
+
+
+def test_finalizing_with_unrated_criteria_is_refused_with_a_message(cast: Cast) -> None:
+    assessment = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.INSPECTION, status="submitted")
+    client = browser(cast, "inspector")
+    page = client.get(f"/assessments/{assessment.pk}/finalize/").content.decode()
+    assert "仍有未评细则" in page and "disabled" in page
+    response = client.post(f"/assessments/{assessment.pk}/finalize/", follow=True)
+    assert "还有 102 项细则未评" in response.content.decode()
+    assessment.refresh_from_db()
+    assert assessment.status == "submitted"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/assessments/{pk}/submit/",
+        "/assessments/{pk}/finalize/",
+        "/assessments/{pk}/history/",
+        "/assessments/{pk}/variance/",
+        "/assessments/new/",
+        "/rounds/",
+        "/accounts/password/",
+    ],
+)
+def test_more_page_queries_do_not_grow_with_ratings(cast: Cast, url: str) -> None:
+    few = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.INSPECTION, year=2025, status="submitted")
+    many = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.INSPECTION, year=2026, status="submitted")
+    criterion = Criterion.objects.get(standard__code="cq2011", code="1.1-1-1")
+    Rating.objects.create(assessment=few, criterion=criterion, rating="met", score=criterion.max_points)
+    rate_all(many)
+    client = browser(cast, "qc_admin")
+    client.get(url.format(pk=few.pk))
+    counts = []
+    for assessment in (few, many):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url.format(pk=assessment.pk)).status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[1] <= counts[0] <= 20, counts
+
+
+@pytest.mark.parametrize("who", CAST)
+@pytest.mark.parametrize("url", ["/accounts/login/", "/accounts/password/", "/rounds/new/"])
+def test_account_pages_for_every_role(cast: Cast, who: str, url: str) -> None:
+    response = browser(cast, who).get(url)
+    if url == "/accounts/login/":
+        assert response.status_code == 200
+    elif who == "anonymous":
+        assert response.status_code == 302
+    elif url == "/rounds/new/":
+        assert response.status_code == (200 if who == "qc_admin" else 403)
+    else:
+        assert response.status_code == 200
+
+
+@pytest.mark.parametrize("who", [w for w in CAST if w != "anonymous"])
+def test_logout_is_a_post_and_ends_the_session(cast: Cast, who: str) -> None:
+    client = browser(cast, who)
+    assert client.post("/accounts/logout/").status_code == 302
+    assert client.get("/assessments/").status_code == 302
