@@ -116,6 +116,7 @@ class Result:
     unrated: list[str]
     level: str
     threshold: Decimal | None
+    threshold_gap: Decimal | None
     outcome: str
     thresholds_met: list[str]
     next_threshold: NextThreshold | None
@@ -257,6 +258,7 @@ def evaluate(
         unrated=unrated,
         level=level,
         threshold=threshold,
+        threshold_gap=max(threshold - total, ZERO) if threshold is not None else None,
         outcome=outcome,
         thresholds_met=thresholds_met,
         next_threshold=next_threshold,
@@ -283,6 +285,7 @@ def result_as_dict(result: Result) -> dict[str, Any]:
         "unrated": list(result.unrated),
         "level": result.level,
         "threshold": fmt(result.threshold) if result.threshold is not None else None,
+        "threshold_gap": fmt(result.threshold_gap) if result.threshold_gap is not None else None,
         "outcome": result.outcome,
         "thresholds_met": list(result.thresholds_met),
         "next_threshold": (

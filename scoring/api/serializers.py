@@ -180,6 +180,7 @@ class ResultSerializer(serializers.Serializer):
     unrated = serializers.ListField(child=serializers.CharField())
     level = serializers.CharField()
     threshold = PointsField(allow_null=True)
+    threshold_gap = PointsField(allow_null=True, help_text="Points still missing to the hospital level's threshold.")
     outcome = serializers.ChoiceField(choices=[engine.INCOMPLETE, engine.FAIL, engine.PASS])
     thresholds_met = serializers.ListField(child=serializers.CharField())
     next_threshold = NextThresholdSerializer(allow_null=True)

@@ -201,3 +201,15 @@ class TestFormatting:
     )
     def test_fmt_prints_plain_decimals(self, value: Decimal, text: str) -> None:
         assert engine.fmt(value) == text
+
+
+def test_the_gap_to_the_levels_own_threshold() -> None:
+    ratings = all_met(key_specialty=False)
+    ratings["2.1-1"] = RatingInput(engine.UNMET, D("0"))
+    ratings["1.3-2-1"] = RatingInput(engine.UNMET, D("0"))
+    ratings["3.1-17-1"] = RatingInput(engine.UNMET, D("0"))
+    ratings["3.1-1-1"] = RatingInput(engine.UNMET, D("0"))
+    result = evaluate(ratings, level="3A")  # 1000 − 130 = 870 ≥ 850
+    assert (result.total, result.threshold_gap) == (D("870"), D("0"))
+    ratings["3.1-10-1"] = RatingInput(engine.UNMET, D("0"))
+    assert evaluate(ratings, level="3A").threshold_gap == D("5")  # 845 < 850
