@@ -1,6 +1,7 @@
 // anesqc: progressive enhancement only; every form also works without JavaScript.
 (() => {
   const PENDING = "anesqc:pending";
+  let signingIn = false; // the answer is kept: leaving for the login page loses nothing
 
   const readPending = () => {
     try { return JSON.parse(localStorage.getItem(PENDING) || "{}"); } catch { return {}; }
@@ -25,6 +26,7 @@
     }
     const card = form && form.closest(".criterion");
     const next = location.pathname + location.search + (card ? "#" + card.id : "");
+    signingIn = true;
     location.href = "/accounts/login/?expired=1&next=" + encodeURIComponent(next);
   };
 
@@ -77,4 +79,26 @@
     if (changed) writePending(pending);
   };
   document.addEventListener("DOMContentLoaded", () => setTimeout(replay, 0));
+
+  // No lost work on navigation: a criterion typed into but not yet saved is saved at once
+  // when the page is left, and the browser asks before leaving while a save is under way.
+  const dirty = new Set();
+  let inFlight = 0;
+  document.addEventListener("input", (event) => {
+    const form = event.target.closest && event.target.closest("form[hx-post]");
+    if (form) dirty.add(form);
+  });
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    dirty.delete(event.detail.elt.closest("form") || event.detail.elt);
+    inFlight += 1;
+  });
+  document.addEventListener("htmx:afterRequest", () => { inFlight = Math.max(0, inFlight - 1); });
+  window.addEventListener("beforeunload", (event) => {
+    if (signingIn) return;
+    dirty.forEach((form) => { if (document.body.contains(form)) htmx.trigger(form, "submit"); });
+    if (dirty.size || inFlight) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
 })();
