@@ -148,3 +148,31 @@ def test_team_members_rate_their_chapters_and_only_the_lead_finalizes(cast: Cast
     with pytest.raises(PermissionDenied):
         assessment_finalize(actor=member, assessment=inspection)
     assessment_finalize(actor=lead, assessment=inspection)
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("qc_admin", "returned"),
+        ("inspector", "returned"),
+        ("inspector_unassigned", 404),
+        ("head_a", 403),
+        ("staff_a", 403),
+        ("head_b", 404),
+        ("anonymous", "login"),
+    ],
+)
+def test_return_endpoint_for_every_role(cast: Cast, submitted, who: str, expected) -> None:
+    client = Client()
+    if cast.users[who] is not None:
+        client.force_login(cast.users[who])
+    response = client.post(f"/assessments/{submitted.pk}/criteria/1.1-1-1/return/", {"reason": "请补充材料"})
+    if expected == "returned":
+        assert response.status_code == 302 and response.url == f"/assessments/{submitted.pk}/"
+        assert CriterionReturn.objects.filter(assessment=submitted, status="open").count() == 1
+    elif expected == "login":
+        assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+        assert not CriterionReturn.objects.exists()
+    else:
+        assert response.status_code == expected
+        assert not CriterionReturn.objects.exists()
