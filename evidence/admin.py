@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from .files import field_names
 from .models import Evidence
 
 
@@ -17,7 +18,7 @@ class EvidenceAdmin(admin.ModelAdmin):
     search_fields = ("original_name", "sha256", "criterion__code", "assessment__hospital__name")
     list_select_related = ("assessment__hospital", "criterion", "uploaded_by")
     date_hierarchy = "uploaded_at"
-    readonly_fields = [f.name for f in Evidence._meta.fields]
+    readonly_fields = field_names(Evidence)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from scoring.models import Assessment, Criterion
 
+from .files import StoredFile
+
 
 def evidence_upload_to(instance: "Evidence", filename: str) -> str:
     """`evidence/<assessment_id>/<uuid4 hex><ext>`: the stored name never carries the user's file name."""
@@ -24,7 +26,7 @@ class ReviewStatus(models.TextChoices):
     REJECTED = "rejected", _("已退回")
 
 
-class Evidence(models.Model):
+class Evidence(StoredFile):
     """One uploaded file supporting the rating of one criterion, with its checksum and review."""
 
     assessment = models.ForeignKey(
@@ -32,19 +34,6 @@ class Evidence(models.Model):
     )
     criterion = models.ForeignKey(Criterion, verbose_name=_("评分细则"), on_delete=models.PROTECT, related_name="+")
     file = models.FileField(_("文件"), upload_to=evidence_upload_to, max_length=255)
-    original_name = models.CharField(_("原文件名"), max_length=255)
-    content_type = models.CharField(_("文件类型"), max_length=127)
-    size = models.PositiveBigIntegerField(_("大小（字节）"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("上传人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
     review_status = models.CharField(
         _("审核状态"), max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
     )
@@ -75,19 +64,3 @@ class Evidence(models.Model):
                 condition=Q(review_status__in=ReviewStatus.values),
             ),
         ]
-
-    def __str__(self) -> str:
-        return self.original_name
-
-    @property
-    def is_image(self) -> bool:
-        return self.content_type.startswith("image/")
-
-    @property
-    def is_pdf(self) -> bool:
-        return self.content_type == "application/pdf"
-
-    @property
-    def previews_inline(self) -> bool:
-        """PDFs and images are shown in the browser; Word and Excel files are downloaded."""
-        return self.is_image or self.is_pdf

@@ -6,7 +6,6 @@ to storage only after every file of an upload has passed its checks, and are
 removed again if the transaction does not commit, so no file outlives its row.
 """
 
-import hashlib
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -23,11 +22,8 @@ from scoring.models import AppliesTo, Assessment, AssessmentStatus, Criterion
 from scoring.services import require_editable
 
 from . import permissions, validation
+from .files import files_removed_on_failure, sha256_of
 from .models import Evidence, ReviewStatus
-
-
-def _storage() -> Any:
-    return Evidence._meta.get_field("file").storage
 
 
 def _visible(actor: Any, assessment: Assessment) -> bool:
@@ -59,13 +55,6 @@ def _require_applicable(assessment: Assessment, criterion: Criterion) -> None:
         raise ValidationError(
             {"criterion": _("细则 %(code)s 仅适用于市级临床重点专科，该科室不适用。") % {"code": criterion.code}}
         )
-
-
-def _sha256(upload: Any) -> str:
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _snapshot(evidence: Evidence) -> dict[str, Any]:
@@ -104,43 +93,25 @@ def evidence_upload(
     _require_editable(assessment, criterion)
     _require_applicable(assessment, criterion)
     checked = validation.check_files(list(files))  # reads the files; nothing written yet
-    digests = [_sha256(item.upload) for item in checked]
+    digests = [sha256_of(item.upload) for item in checked]
 
-    storage = _storage()
-    written: list[str] = []
-    committed = False
-    try:
-        with transaction.atomic():
-            locked = _locked_for_update(assessment)
-            _require_editable(locked, criterion)  # it may have been submitted while the files were read
-            created: list[Evidence] = []
-            for item, digest in zip(checked, digests, strict=True):
-                evidence = Evidence(
-                    assessment=locked,
-                    criterion=criterion,
-                    original_name=item.name,
-                    content_type=item.content_type,
-                    size=item.size,
-                    sha256=digest,
-                    uploaded_by=actor,
-                )
-                evidence.file.save(item.name, item.upload, save=False)
-                written.append(str(evidence.file.name))
-                evidence.save()
-                audit_record(
-                    actor=actor,
-                    action="evidence.upload",
-                    obj=evidence,
-                    after=_snapshot(evidence),
-                    assessment=locked,
-                    criterion=criterion,
-                )
-                created.append(evidence)
-        committed = True
-    finally:
-        if not committed:
-            for name in written:
-                storage.delete(name)
+    with files_removed_on_failure() as written, transaction.atomic():
+        locked = _locked_for_update(assessment)
+        _require_editable(locked, criterion)  # it may have been submitted while the files were read
+        created: list[Evidence] = []
+        for item, digest in zip(checked, digests, strict=True):
+            evidence = Evidence(assessment=locked, criterion=criterion)
+            written.append(evidence.store(item, sha256=digest, uploaded_by=actor))
+            evidence.save()
+            audit_record(
+                actor=actor,
+                action="evidence.upload",
+                obj=evidence,
+                after=_snapshot(evidence),
+                assessment=locked,
+                criterion=criterion,
+            )
+            created.append(evidence)
     return created
 
 
@@ -153,7 +124,7 @@ def evidence_delete(*, actor: Any, evidence: Evidence) -> None:
         current = Evidence.objects.select_for_update().select_related("criterion").filter(pk=evidence.pk).first()
         if current is None:  # someone else removed it first: the outcome wanted already holds
             return
-        name = current.file.name
+        name = str(current.file.name)
         audit_record(
             actor=actor,
             action="evidence.delete",
@@ -163,7 +134,7 @@ def evidence_delete(*, actor: Any, evidence: Evidence) -> None:
             criterion=current.criterion,
         )
         current.delete()
-        transaction.on_commit(partial(_storage().delete, name))
+        transaction.on_commit(partial(current.file.storage.delete, name))
 
 
 def evidence_review(*, actor: Any, evidence: Evidence, decision: str, reason: str = "") -> Evidence:

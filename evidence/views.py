@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -27,6 +27,7 @@ from scoring.models import Assessment, Criterion
 from scoring.selectors import assessments_visible_to
 
 from . import permissions, selectors, services
+from .files import serve_stored_file
 from .models import Evidence
 
 
@@ -100,21 +101,7 @@ def _visible_evidence(request: HtmxHttpRequest, evidence_id: int) -> Evidence:
 @xframe_options_sameorigin  # the block previews PDFs in place with <object>
 def evidence_download(request: HtmxHttpRequest, evidence_id: int) -> FileResponse:
     """Serve one file to those who may see its assessment: PDFs and images inline, the rest as a download."""
-    evidence = _visible_evidence(request, evidence_id)
-    try:
-        handle = evidence.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    response = FileResponse(
-        handle,
-        content_type=evidence.content_type,
-        as_attachment=not evidence.previews_inline,
-        filename=evidence.original_name,
-    )
-    # The type was checked against the file's bytes at upload; browsers must not guess another.
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=300"
-    return response
+    return serve_stored_file(_visible_evidence(request, evidence_id))
 
 
 @login_required

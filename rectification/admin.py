@@ -5,6 +5,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from evidence.files import field_names
+
 from .models import RectificationEvidence, RectificationItem
 
 
@@ -55,4 +57,4 @@ class RectificationEvidenceAdmin(ReadOnlyAdmin):
     search_fields = ("original_name", "sha256", "item__criterion__code", "item__assessment__hospital__name")
     list_select_related = ("item__criterion", "item__assessment", "uploaded_by")
     date_hierarchy = "uploaded_at"
-    readonly_fields = [f.name for f in RectificationEvidence._meta.fields]
+    readonly_fields = field_names(RectificationEvidence)

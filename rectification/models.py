@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from evidence.files import StoredFile
 from scoring.models import Assessment, Criterion, RatingValue
 
 # How long a department has to rectify, counted from the day the plan is drawn up.
@@ -131,26 +132,13 @@ def rectification_upload_to(instance: "RectificationEvidence", filename: str) ->
     return f"rectification/{instance.item_id}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
 
 
-class RectificationEvidence(models.Model):
+class RectificationEvidence(StoredFile):
     """One follow-up file the department uploaded with its answer to an item, with its checksum."""
 
     item = models.ForeignKey(
         RectificationItem, verbose_name=_("整改项"), on_delete=models.CASCADE, related_name="evidence"
     )
     file = models.FileField(_("文件"), upload_to=rectification_upload_to, max_length=255)
-    original_name = models.CharField(_("原文件名"), max_length=255)
-    content_type = models.CharField(_("文件类型"), max_length=127)
-    size = models.PositiveBigIntegerField(_("大小（字节）"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("上传人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:
         ordering = ["item", "uploaded_at", "id"]
@@ -159,11 +147,3 @@ class RectificationEvidence(models.Model):
         constraints = [
             models.CheckConstraint(name="rectification_evidence_size_positive", condition=Q(size__gt=0)),
         ]
-
-    def __str__(self) -> str:
-        return self.original_name
-
-    @property
-    def previews_inline(self) -> bool:
-        """PDFs and images are shown in the browser; Word and Excel files are downloaded."""
-        return self.content_type.startswith("image/") or self.content_type == "application/pdf"

@@ -8,7 +8,6 @@ transaction does not commit, so no file outlives its row.
 """
 
 import datetime
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +20,7 @@ from accounts.models import HOSPITAL_ROLES
 from accounts.selectors import scope_by_hospital
 from audit.services import audit_record
 from evidence import validation
+from evidence.files import files_removed_on_failure, sha256_of
 from scoring import permissions as scoring_permissions
 from scoring.models import Assessment, AssessmentKind, AssessmentStatus, Rating
 
@@ -170,17 +170,6 @@ def rectification_answer_authorize(*, actor: Any, item: RectificationItem) -> No
         raise PermissionDenied(_("只有该医院麻醉科的人员可以答复整改项。"))
 
 
-def _sha256(upload: Any) -> str:
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _storage() -> Any:
-    return RectificationEvidence._meta.get_field("file").storage
-
-
 def rectification_answer(
     *, actor: Any, item: RectificationItem, answer: str, files: Sequence[Any] = ()
 ) -> RectificationItem:
@@ -206,52 +195,35 @@ def rectification_answer(
             errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
-    digests = [_sha256(c.upload) for c in checked]
+    digests = [sha256_of(c.upload) for c in checked]
 
-    storage = _storage()
-    written: list[str] = []
-    committed = False
-    try:
-        with transaction.atomic():
-            current = _locked(item)
-            _require_not_closed(current, _("整改项已销号，不能再答复。"))  # it may have been closed meanwhile
-            for c, digest in zip(checked, digests, strict=True):
-                evidence = RectificationEvidence(
-                    item=current,
-                    original_name=c.name,
-                    content_type=c.content_type,
-                    size=c.size,
-                    sha256=digest,
-                    uploaded_by=actor,
-                )
-                evidence.file.save(c.name, c.upload, save=False)
-                written.append(str(evidence.file.name))
-                evidence.save()
-                _audit(
-                    actor,
-                    "rectification.evidence_upload",
-                    current,
-                    obj=evidence,
-                    after={"name": c.name, "content_type": c.content_type, "size": c.size, "sha256": digest},
-                )
-            before = _snapshot(current)
-            current.status = ItemStatus.ANSWERED
-            current.answer = answer
-            current.answered_by = actor
-            current.answered_at = timezone.now()
-            current.save(update_fields=["status", "answer", "answered_by", "answered_at"])
+    with files_removed_on_failure() as written, transaction.atomic():
+        current = _locked(item)
+        _require_not_closed(current, _("整改项已销号，不能再答复。"))  # it may have been closed meanwhile
+        for c, digest in zip(checked, digests, strict=True):
+            evidence = RectificationEvidence(item=current)
+            written.append(evidence.store(c, sha256=digest, uploaded_by=actor))
+            evidence.save()
             _audit(
                 actor,
-                "rectification.answer",
+                "rectification.evidence_upload",
                 current,
-                before=before,
-                after=_snapshot(current) | {"files": [c.name for c in checked]},
+                obj=evidence,
+                after={"name": c.name, "content_type": c.content_type, "size": c.size, "sha256": digest},
             )
-        committed = True
-    finally:
-        if not committed:
-            for name in written:
-                storage.delete(name)
+        before = _snapshot(current)
+        current.status = ItemStatus.ANSWERED
+        current.answer = answer
+        current.answered_by = actor
+        current.answered_at = timezone.now()
+        current.save(update_fields=["status", "answer", "answered_by", "answered_at"])
+        _audit(
+            actor,
+            "rectification.answer",
+            current,
+            before=before,
+            after=_snapshot(current) | {"files": [c.name for c in checked]},
+        )
     return current
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.models import User
 from accounts.selectors import hospitals_visible_to
 from anesqc.http import HtmxHttpRequest
+from evidence.files import serve_stored_file
 
 from . import permissions, selectors, services
 from .errors import ItemStateError
@@ -189,17 +190,4 @@ def rectification_assign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def rectification_evidence_download(request: HtmxHttpRequest, evidence_id: int) -> FileResponse:
     """Serve one follow-up file to those who may see its item: PDFs and images inline, the rest as a download."""
     evidence = get_object_or_404(selectors.rectification_evidence_visible_to(request.user), pk=evidence_id)
-    try:
-        handle = evidence.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    response = FileResponse(
-        handle,
-        content_type=evidence.content_type,
-        as_attachment=not evidence.previews_inline,
-        filename=evidence.original_name,
-    )
-    # The type was checked against the file's bytes at upload; browsers must not guess another.
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=300"
-    return response
+    return serve_stored_file(evidence)
