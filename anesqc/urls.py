@@ -8,6 +8,13 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import AssignmentViewSet, HospitalViewSet, UserViewSet
+from indicators.api.views import (
+    AssessmentSuggestions,
+    HospitalIndicatorValues,
+    HospitalIndicatorYear,
+    IndicatorDetail,
+    IndicatorList,
+)
 from scoring.api.views import AssessmentViewSet, CriterionView, StandardViewSet
 
 from . import views
@@ -26,6 +33,19 @@ api_v1 = [
         CriterionView.as_view(),
         name="standard-criterion",
     ),
+    path("indicators/", IndicatorList.as_view(), name="indicator-list"),
+    path("indicators/<str:code>/", IndicatorDetail.as_view(), name="indicator-detail"),
+    path(
+        "hospitals/<int:hospital_id>/indicators/<int:year>/",
+        HospitalIndicatorYear.as_view(),
+        name="hospital-indicators",
+    ),
+    path(
+        "hospitals/<int:hospital_id>/indicators/<int:year>/<str:code>/",
+        HospitalIndicatorValues.as_view(),
+        name="hospital-indicator-values",
+    ),
+    path("assessments/<int:pk>/suggestions/", AssessmentSuggestions.as_view(), name="assessment-suggestions"),
     *router.urls,
 ]
 

@@ -43,6 +43,7 @@ FIELD_LABELS: dict[str, Promise] = {
     "rating": gettext_lazy("评定"),
     "score": gettext_lazy("得分"),
     "remark": gettext_lazy("备注"),
+    "suggested": gettext_lazy("指标建议"),
     "name": gettext_lazy("文件"),
     "review_status": gettext_lazy("审核结论"),
     "review_reason": gettext_lazy("审核意见"),

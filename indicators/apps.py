@@ -1,5 +1,18 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _after_migrate(using: str = "default", **kwargs: Any) -> None:
+    from django.db import connections
+
+    from .definitions import ensure_builtin_indicators
+    from .models import Indicator
+
+    if Indicator._meta.db_table in connections[using].introspection.table_names():
+        ensure_builtin_indicators()
 
 
 class IndicatorsConfig(AppConfig):
@@ -7,3 +20,7 @@ class IndicatorsConfig(AppConfig):
 
     name = "indicators"
     verbose_name = _("质控指标")
+
+    def ready(self) -> None:
+        # After the scoring app's post_migrate (the standard must exist: indicators link to criteria).
+        post_migrate.connect(_after_migrate, sender=self, dispatch_uid="indicators.builtin")

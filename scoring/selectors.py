@@ -162,6 +162,16 @@ def paired_self_assessment(assessment: Assessment) -> Assessment | None:
     ).first()
 
 
+def _indicator_suggestions(assessment: Assessment, criterion_ids: list[int]) -> dict[str, Any]:
+    """Ratings suggested by quality indicators for these criteria (4.2-*), for the assessment's year."""
+    from indicators.models import Indicator  # indicators build on scoring
+    from indicators.selectors import suggestions_for
+
+    if not Indicator.criteria.through.objects.filter(criterion_id__in=criterion_ids).exists():
+        return {}
+    return suggestions_for(assessment.hospital, assessment.year)
+
+
 def _entries(assessment: Assessment, criteria: list[Criterion], user: Any) -> list[dict[str, Any]]:
     """Each applicable criterion with what the page shows and allows: a constant number of queries.
 
@@ -192,6 +202,7 @@ def _entries(assessment: Assessment, criteria: list[Criterion], user: Any) -> li
         r.criterion_id: r
         for r in CriterionReturn.objects.filter(assessment=department, criterion_id__in=ids, status=ReturnStatus.OPEN)
     }
+    suggestions = _indicator_suggestions(assessment, ids)
     rateable = permissions.can_rate(user, assessment)
     chapters_allowed = permissions.rateable_chapters(user, assessment) if rateable else set()
     upload = department is assessment and evidence_permissions.can_upload(user, department)
@@ -232,6 +243,7 @@ def _entries(assessment: Assessment, criteria: list[Criterion], user: Any) -> li
                 "can_review": review,
                 "open_return": open_returns.get(c.pk),
                 "can_return": can_return and c.pk not in open_returns,
+                "suggestion": suggestions.get(c.code),
             }
         )
     return entries

@@ -106,6 +106,17 @@ def _rating_snapshot(rating: Rating | None) -> dict[str, Any] | None:
     return {"rating": rating.rating, "score": engine.fmt(rating.score), "remark": rating.remark}
 
 
+def _indicator_suggestion(assessment: Assessment, criterion: Criterion) -> str | None:
+    """The rating the quality indicators suggest for this criterion ("met"/"unmet"), if any."""
+    from indicators.models import Indicator  # indicators build on scoring
+    from indicators.selectors import suggestions_for
+
+    if not Indicator.criteria.through.objects.filter(criterion_id=criterion.pk).exists():
+        return None
+
+    return suggestions_for(assessment.hospital, assessment.year).get(criterion.code, {}).get("rating")
+
+
 def rating_authorize(*, actor: Any, assessment: Assessment) -> None:
     """Refuse (403) an actor who may see but not rate the assessment; checked before input is read."""
     if not permissions.can_rate(actor, assessment):
@@ -155,12 +166,17 @@ def rating_set(
     obj.remark = remark
     obj.rated_by = actor
     obj.save()
+    after = _rating_snapshot(obj) or {}
+    suggested = _indicator_suggestion(assessment, criterion)
+    if suggested is not None:
+        # Whether the rater followed the indicators or overrode them stays in the history.
+        after["suggested"] = suggested
     audit_record(
         actor=actor,
         action="rating.set",
         obj=obj,
         before=before,
-        after=_rating_snapshot(obj),
+        after=after,
         assessment=assessment,
         criterion=criterion,
     )

@@ -1,0 +1,138 @@
+"""API of indicators: definitions, a hospital's monthly counts and computed rates, suggested ratings."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import hospitals_visible_to
+from indicators import rates, selectors, services
+from indicators.models import Indicator
+from scoring.engine import fmt
+from scoring.selectors import assessments_visible_to
+
+
+def _dec(value: Decimal | None, places: int = 4) -> str | None:
+    if value is None:
+        return None
+    return fmt(value.quantize(Decimal(1).scaleb(-places)).normalize())
+
+
+def rate_data(rate: rates.Rate | None) -> dict[str, Any] | None:
+    """A computed rate as JSON: decimals as strings (value, interval and target in the indicator's unit)."""
+    if rate is None:
+        return None
+    return {
+        "numerator": rate.numerator,
+        "denominator": rate.denominator,
+        "value": _dec(rate.value),
+        "ci95": [_dec(rate.low), _dec(rate.high)] if rate.low is not None else None,
+        "target": {"comparator": rate.target.comparator, "value": fmt(rate.target.value.normalize())}
+        if rate.target
+        else None,
+        "met": rate.met,
+        "too_few": rate.too_few,
+        "no_data": rate.no_data,
+    }
+
+
+def indicator_data(indicator: Indicator) -> dict[str, Any]:
+    return {
+        "code": indicator.code,
+        "set": indicator.indicator_set.code,
+        "name": indicator.name,
+        "definition": indicator.definition,
+        "numerator": indicator.numerator_text,
+        "denominator": indicator.denominator_text,
+        "unit": indicator.unit,
+        "direction": indicator.direction,
+        "target": {"comparator": indicator.target_comparator, "value": fmt(indicator.target_value.normalize())}
+        if indicator.target_value is not None
+        else None,
+        "level_targets": indicator.level_targets,
+        "min_denominator": indicator.min_denominator,
+        "criteria": [c.code for c in indicator.criteria.all()],
+    }
+
+
+class IndicatorList(APIView):
+    """All indicator definitions."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        return Response([indicator_data(i) for i in selectors.indicators_list()])
+
+
+class IndicatorDetail(APIView):
+    """One indicator definition."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, code: str) -> Response:
+        return Response(indicator_data(get_object_or_404(selectors.indicators_list(), code=code)))
+
+
+def _year_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "indicator": row["indicator"].code,
+        "months": {str(m): rate_data(r) for m, (_, r) in row["months"].items()},
+        "quarters": {str(q): rate_data(r) for q, r in row["quarters"].items()},
+        "year": rate_data(row["year"]),
+    }
+
+
+class MonthsSerializer(serializers.Serializer):
+    months = serializers.DictField(
+        help_text='{"1": {"numerator": 5, "denominator": 200}, "2": null, ...}; null removes a month.'
+    )
+
+
+class HospitalIndicatorYear(APIView):
+    """A hospital's counts and rates for a year: months, quarters and the year, per indicator."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, hospital_id: int, year: int) -> Response:
+        hospital = get_object_or_404(hospitals_visible_to(request.user), pk=hospital_id)
+        return Response([_year_row(r) for r in selectors.hospital_year(hospital, year)])
+
+
+class HospitalIndicatorValues(APIView):
+    """Write one indicator's monthly counts for a year (the hospital's department or the QC centre)."""
+
+    @extend_schema(request=MonthsSerializer, responses=OpenApiTypes.OBJECT)
+    def put(self, request: Request, hospital_id: int, year: int, code: str) -> Response:
+        hospital = get_object_or_404(hospitals_visible_to(request.user), pk=hospital_id)
+        indicator = get_object_or_404(selectors.indicators_list(), code=code)
+        if not services.can_enter(request.user, hospital):
+            raise PermissionDenied
+        body = MonthsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.period_values_set(
+            actor=request.user, hospital=hospital, indicator=indicator, year=year, months=body.validated_data["months"]
+        )
+        [row] = selectors.hospital_year(hospital, year, [indicator])
+        return Response(_year_row(row))
+
+
+class AssessmentSuggestions(APIView):
+    """Ratings the linked indicators suggest for the 4.2-* criteria, with their numbers, for the assessment's year."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, pk: int) -> Response:
+        assessment = get_object_or_404(assessments_visible_to(request.user), pk=pk)
+        suggestions = selectors.suggestions_for(assessment.hospital, assessment.year)
+        return Response(
+            {
+                code: {
+                    "suggested_rating": s["rating"],
+                    "indicators": [{"code": i.code, "name": i.name, "year": rate_data(r)} for i, r in s["indicators"]],
+                }
+                for code, s in sorted(suggestions.items())
+            }
+        )

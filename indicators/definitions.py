@@ -1,0 +1,177 @@
+"""Indicator definitions as files (`anesqc-indicators/1`, see fixtures/indicators.json): validate and load.
+
+A qc_admin adds an indicator or a whole set without code changes: `manage.py import_indicators FILE`.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from accounts.models import Level
+from scoring.models import Criterion
+
+from .models import Comparator, Direction, Indicator, IndicatorSet, Unit
+
+FORMAT = "anesqc-indicators/1"
+ANESTHESIA_TYPES = {"general", "neuraxial", "epidural", "spinal", "combined_spinal_epidural", "nerve_block", "other"}
+CASE_FLAGS = {
+    "emergency",
+    "block_failed",
+    "anesthesia_death",
+    "post_spinal_headache",
+    "invasive_anesthesia_procedure",
+    "invasive_anesthesia_infection",
+    "invasive_monitoring_procedure",
+    "invasive_monitoring_infection",
+    "dural_puncture",
+    "epidural_vessel_injury",
+    "neuro_complication",
+    "paraplegia",
+    "labor_analgesia",
+    "vaginal_delivery",
+    "trial_of_labor_converted_to_caesarean",
+    "unplanned_return_to_or",
+    "hypothermia",
+}
+
+
+class IndicatorFileError(ValueError):
+    """A definitions file that cannot be loaded; `errors` names every problem's place."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+def fixture_path() -> Path:
+    return Path(settings.BASE_DIR) / "fixtures" / "indicators.json"
+
+
+def _check_cases(where: str, cases: Any, errors: list[str]) -> None:
+    if cases is None:
+        return
+    if not isinstance(cases, dict):
+        errors.append(f"{where}: 应为对象或 null")
+        return
+    for key, value in cases.items():
+        if key == "anesthesia_type":
+            if not isinstance(value, list) or not set(value) <= ANESTHESIA_TYPES:
+                errors.append(f"{where}.anesthesia_type: 应为 {sorted(ANESTHESIA_TYPES)} 中的值列表")
+        elif key == "asa":
+            if not isinstance(value, list) or not all(isinstance(v, int) and 1 <= v <= 6 for v in value):
+                errors.append(f"{where}.asa: 应为 1–6 的整数列表")
+        elif key in CASE_FLAGS:
+            if not isinstance(value, bool):
+                errors.append(f"{where}.{key}: 应为 true 或 false")
+        else:
+            errors.append(f"{where}.{key}: 未知的病例字段")
+
+
+def _check_target(where: str, target: Any, errors: list[str]) -> None:
+    if target is None:
+        return
+    if not isinstance(target, dict) or target.get("comparator") not in Comparator.values:
+        errors.append(f"{where}.comparator: 应为 ge、le 或 eq")
+        return
+    try:
+        Decimal(str(target.get("value")))
+    except InvalidOperation:
+        errors.append(f"{where}.value: “{target.get('value')}”不是数字")
+
+
+def validate(data: dict[str, Any]) -> list[str]:
+    """Every problem with a definitions file, each naming its place."""
+    errors: list[str] = []
+    if data.get("format") != FORMAT:
+        errors.append(f'format: 应为 "{FORMAT}"')
+    criteria = set(Criterion.objects.values_list("code", flat=True))
+    seen: set[str] = set()
+    for si, s in enumerate(data.get("sets") or []):
+        sw = f"sets[{si}]（{s.get('code')}）"
+        if not s.get("code") or not s.get("name"):
+            errors.append(f"{sw}: 需要 code 和 name")
+        for ii, ind in enumerate(s.get("indicators") or []):
+            iw = f"{sw}.indicators[{ii}]（{ind.get('code')}）"
+            code = ind.get("code")
+            if not code or code in seen:
+                errors.append(f"{iw}.code: 缺失或重复")
+            seen.add(code)
+            for field in ("name",):
+                if not ind.get(field):
+                    errors.append(f"{iw}.{field}: 必须填写")
+            for side in ("numerator", "denominator"):
+                part = ind.get(side) or {}
+                if not part.get("text"):
+                    errors.append(f"{iw}.{side}.text: 必须填写")
+                _check_cases(f"{iw}.{side}.cases", part.get("cases"), errors)
+            if ind.get("unit") not in Unit.values:
+                errors.append(f"{iw}.unit: 应为 {'/'.join(Unit.values)}")
+            if ind.get("direction") not in Direction.values:
+                errors.append(f"{iw}.direction: 应为 higher 或 lower")
+            _check_target(f"{iw}.target", ind.get("target"), errors)
+            for level, target in (ind.get("level_targets") or {}).items():
+                if level not in Level.values:
+                    errors.append(f"{iw}.level_targets.{level}: 未知医院等级")
+                _check_target(f"{iw}.level_targets.{level}", target, errors)
+            for c in ind.get("criteria") or []:
+                if c not in criteria:
+                    errors.append(f"{iw}.criteria: 细则 {c} 不存在")
+    return errors
+
+
+@transaction.atomic
+def load(data: dict[str, Any]) -> int:
+    """Create or update every set and indicator in `data` (matched by code); refuse the whole file on any problem."""
+    errors = validate(data)
+    if errors:
+        raise IndicatorFileError(errors)
+    count = 0
+    for s in data["sets"]:
+        indicator_set, _ = IndicatorSet.objects.update_or_create(
+            code=s["code"], defaults={"name": s["name"], "source": s.get("source", "")}
+        )
+        for position, ind in enumerate(s["indicators"], start=1):
+            target = ind.get("target") or {}
+            indicator, _ = Indicator.objects.update_or_create(
+                code=ind["code"],
+                defaults={
+                    "indicator_set": indicator_set,
+                    "position": position,
+                    "name": ind["name"],
+                    "definition": ind.get("definition", ""),
+                    "numerator_text": ind["numerator"]["text"],
+                    "denominator_text": ind["denominator"]["text"],
+                    "numerator_cases": ind["numerator"].get("cases"),
+                    "denominator_cases": ind["denominator"].get("cases"),
+                    "unit": ind["unit"],
+                    "direction": ind["direction"],
+                    "target_comparator": target.get("comparator", ""),
+                    "target_value": Decimal(str(target["value"])) if target else None,
+                    "level_targets": ind.get("level_targets") or {},
+                    "min_denominator": ind.get("min_denominator", 30),
+                },
+            )
+            indicator.criteria.set(
+                Criterion.objects.filter(standard__code="cq2011", code__in=ind.get("criteria") or [])
+            )
+            count += 1
+    return count
+
+
+def read(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise IndicatorFileError([f"{path}: {exc}"]) from exc
+
+
+def ensure_builtin_indicators() -> None:
+    """Load the shipped definitions into a database that has none (post_migrate)."""
+    if not Indicator.objects.exists() and fixture_path().exists():
+        load(read(fixture_path()))

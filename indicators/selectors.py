@@ -1,0 +1,85 @@
+"""Reads of indicators and of a hospital's rates, and the ratings indicators suggest for criteria."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+
+from accounts.models import Hospital
+
+from . import rates
+from .models import Indicator, PeriodValue
+
+QUARTERS = {1: (1, 2, 3), 2: (4, 5, 6), 3: (7, 8, 9), 4: (10, 11, 12)}
+
+
+def indicators_list() -> QuerySet[Indicator]:
+    """Every indicator with its set and linked criteria (reference data every signed-in user reads)."""
+    return Indicator.objects.select_related("indicator_set").prefetch_related("criteria")
+
+
+def target_for(indicator: Indicator, level: str) -> rates.Target | None:
+    """The hospital level's own target where the source sets one, else the general one."""
+    own = (indicator.level_targets or {}).get(level)
+    if own:
+        return rates.Target(own["comparator"], Decimal(str(own["value"])))
+    if indicator.target_comparator and indicator.target_value is not None:
+        return rates.Target(indicator.target_comparator, indicator.target_value)
+    return None
+
+
+def _rate(indicator: Indicator, level: str, counts: tuple[int, int]) -> rates.Rate:
+    return rates.compute(
+        *counts, unit=indicator.unit, target=target_for(indicator, level), min_denominator=indicator.min_denominator
+    )
+
+
+def hospital_year(hospital: Hospital, year: int, indicators: list[Indicator] | None = None) -> list[dict[str, Any]]:
+    """Each indicator's months, quarters and year for a hospital: counts and computed rates (two queries)."""
+    indicators = indicators if indicators is not None else list(indicators_list())
+    values: dict[int, dict[int, PeriodValue]] = {}
+    for v in PeriodValue.objects.filter(hospital=hospital, year=year, indicator__in=indicators):
+        values.setdefault(v.indicator_id, {})[v.month] = v
+    rows = []
+    for indicator in indicators:
+        months = values.get(indicator.pk, {})
+        counts = {m: (v.numerator, v.denominator) for m, v in months.items()}
+        rows.append(
+            {
+                "indicator": indicator,
+                "months": {
+                    m: (months.get(m), _rate(indicator, hospital.level, counts[m]) if m in counts else None)
+                    for m in range(1, 13)
+                },
+                "quarters": {
+                    q: _rate(indicator, hospital.level, rates.total(counts[m] for m in ms if m in counts))
+                    if any(m in counts for m in ms)
+                    else None
+                    for q, ms in QUARTERS.items()
+                },
+                "year": _rate(indicator, hospital.level, rates.total(counts.values())) if counts else None,
+            }
+        )
+    return rows
+
+
+def suggestions_for(hospital: Hospital, year: int) -> dict[str, dict[str, Any]]:
+    """{criterion code: {"rating": met|unmet|None, "indicators": [(indicator, year rate or None)]}} for the year."""
+    linked = [i for i in indicators_list() if i.criteria.all()]
+    rows = hospital_year(hospital, year, linked)
+    by_code: dict[str, list[tuple[Indicator, rates.Rate | None]]] = {}
+    for row in rows:
+        for criterion in row["indicator"].criteria.all():
+            by_code.setdefault(criterion.code, []).append((row["indicator"], row["year"]))
+    return {
+        code: {
+            "rating": rates.suggest(
+                [
+                    r if r is not None else rates.compute(0, 0, unit=i.unit, target=target_for(i, hospital.level))
+                    for i, r in pairs
+                ]
+            ),
+            "indicators": pairs,
+        }
+        for code, pairs in by_code.items()
+    }
