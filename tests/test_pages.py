@@ -27,6 +27,9 @@ ADMIN_MODELS = [
     "rounds/inspectionround",
     "rounds/roundinspector",
     "evidence/evidence",
+    "indicators/indicatorset",
+    "indicators/indicator",
+    "indicators/periodvalue",
 ]
 
 
