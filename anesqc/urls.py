@@ -15,6 +15,7 @@ from indicators.api.views import (
     IndicatorDetail,
     IndicatorList,
 )
+from indicators.case_urls import api_urlpatterns as case_api_urlpatterns
 from scoring.api.views import AssessmentViewSet, CriterionView, StandardViewSet
 
 from . import views
@@ -46,6 +47,7 @@ api_v1 = [
         name="hospital-indicator-values",
     ),
     path("assessments/<int:pk>/suggestions/", AssessmentSuggestions.as_view(), name="assessment-suggestions"),
+    *case_api_urlpatterns,
     *router.urls,
 ]
 
@@ -60,6 +62,8 @@ urlpatterns = [
     path("", include("evidence.urls")),
     path("", include("rectification.urls")),
     path("", include("rounds.urls")),
+    path("", include("indicators.urls")),
+    path("", include("indicators.case_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),

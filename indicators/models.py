@@ -125,3 +125,88 @@ class PeriodValue(models.Model):
         return (
             f"{self.hospital} {self.indicator.code} {self.year}-{self.month:02d}: {self.numerator}/{self.denominator}"
         )
+
+
+class AnesthesiaType(models.TextChoices):
+    """How a case was anaesthetised; the codes of `definitions.ANESTHESIA_TYPES`."""
+
+    GENERAL = "general", _("全身麻醉")
+    NEURAXIAL = "neuraxial", _("椎管内麻醉")
+    EPIDURAL = "epidural", _("硬膜外麻醉")
+    SPINAL = "spinal", _("腰麻")
+    COMBINED = "combined_spinal_epidural", _("腰硬联合")
+    NERVE_BLOCK = "nerve_block", _("神经阻滞")
+    OTHER = "other", _("其他")
+
+
+class Case(models.Model):
+    """One anaesthesia case from a department's export; identified by hospital + the department's case_id."""
+
+    hospital = models.ForeignKey(Hospital, on_delete=models.CASCADE, related_name="cases")
+    case_id = models.CharField(_("病例号"), max_length=64)
+    date = models.DateField(_("日期"))
+    anesthesia_type = models.CharField(_("麻醉方式"), max_length=24, choices=AnesthesiaType.choices)
+    asa = models.PositiveSmallIntegerField(_("ASA 分级"), null=True, blank=True)
+    emergency = models.BooleanField(_("急诊"), default=False)
+    block_failed = models.BooleanField(_("阻滞失败"), default=False)
+    anesthesia_death = models.BooleanField(_("麻醉相关死亡"), default=False)
+    post_spinal_headache = models.BooleanField(_("腰麻后头痛"), default=False)
+    invasive_anesthesia_procedure = models.BooleanField(_("有创麻醉操作"), default=False)
+    invasive_anesthesia_infection = models.BooleanField(_("有创麻醉操作部位感染"), default=False)
+    invasive_monitoring_procedure = models.BooleanField(_("有创监测操作"), default=False)
+    invasive_monitoring_infection = models.BooleanField(_("有创监测操作部位感染"), default=False)
+    dural_puncture = models.BooleanField(_("硬脊膜穿破"), default=False)
+    epidural_vessel_injury = models.BooleanField(_("硬膜外血管损伤"), default=False)
+    neuro_complication = models.BooleanField(_("神经并发症"), default=False)
+    paraplegia = models.BooleanField(_("截瘫"), default=False)
+    labor_analgesia = models.BooleanField(_("分娩镇痛"), default=False)
+    vaginal_delivery = models.BooleanField(_("经阴道分娩"), default=False)
+    trial_of_labor_converted_to_caesarean = models.BooleanField(_("试产转剖宫产"), default=False)
+    unplanned_return_to_or = models.BooleanField(_("非计划重返手术室"), default=False)
+    hypothermia = models.BooleanField(_("低体温"), default=False)
+
+    class Meta:
+        ordering = ["hospital", "date", "case_id"]
+        verbose_name = _("麻醉病例")
+        verbose_name_plural = _("麻醉病例")
+        constraints = [
+            # The identity rule: a re-upload or an overlapping period updates a case, never adds it twice.
+            models.UniqueConstraint(fields=["hospital", "case_id"], name="unique_case_per_hospital"),
+            models.CheckConstraint(name="case_asa_range", condition=Q(asa__isnull=True) | Q(asa__gte=1, asa__lte=6)),
+        ]
+        indexes = [models.Index(fields=["hospital", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.hospital_id}:{self.case_id}"
+
+
+class CaseImport(models.Model):
+    """One upload of a case file: who, what file, how many rows were imported or rejected, and the first errors."""
+
+    class Status(models.TextChoices):
+        IMPORTED = "imported", _("已导入")
+        PARTIAL = "partial", _("部分导入")
+        REJECTED = "rejected", _("已拒绝")
+
+    hospital = models.ForeignKey(Hospital, on_delete=models.CASCADE, related_name="case_imports")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(_("文件名"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    rows = models.PositiveIntegerField(_("行数"), default=0)
+    imported = models.PositiveIntegerField(_("导入行数"), default=0)
+    rejected = models.PositiveIntegerField(_("拒绝行数"), default=0)
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices)
+    # [{"row": 3, "column": "asa", "reason": "..."}], at most the first 1000.
+    errors = models.JSONField(_("错误"), default=list, blank=True)
+    created = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    finished = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("病例导入")
+        verbose_name_plural = _("病例导入")
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"

@@ -1,0 +1,96 @@
+"""Case import and aggregation as ratios against raw COPY and count(*) in the same run (PostgreSQL only).
+
+scripts/with-services -- .venv/bin/python bench/cases.py --rows 1000000
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("SECRET_KEY", "bench-only")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anesqc.settings")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+
+import django
+
+django.setup()
+
+from django.core.management import call_command
+from django.db import connection
+
+from accounts.models import Hospital, Level
+from indicators.cases import BOOL_FIELDS, case_counts, case_import
+
+
+def timed(fn, repeat: int = 1) -> float:  # type: ignore[no-untyped-def]
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("bench/cases.py needs PostgreSQL: scripts/with-services -- .venv/bin/python bench/cases.py")
+    call_command("migrate", verbosity=0)
+    hospital = Hospital.objects.create(name="基准医院", level=Level.L3A)
+    path = Path(tempfile.mkdtemp(prefix="anesqc-bench-")) / "cases.csv"
+    start = time.perf_counter()
+    call_command("generate_cases", f"--hospital-id={hospital.pk}", f"--rows={args.rows}", f"--out={path}")
+    print(f"generated {args.rows} rows ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - start:.1f} s")
+
+    flags = ", ".join(f"{f} boolean NOT NULL" for f in BOOL_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE bench_copy (case_id varchar(64) NOT NULL, date date NOT NULL, "
+            f"anesthesia_type varchar(24) NOT NULL, asa smallint, {flags})"
+        )
+
+    def raw_copy() -> None:
+        with connection.cursor() as cursor, open(path, encoding="utf-8") as f:
+            cursor.copy_expert("COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)", f)
+
+    def full_import() -> None:
+        with open(path, "rb") as f:
+            job = case_import(actor=None, hospital=hospital, file=f, name=path.name)
+        assert job.imported == args.rows, (job.status, job.errors[:5])
+
+    copy_s = timed(raw_copy)
+    import_s = timed(full_import)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE indicators_case")
+
+    def count_all() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM indicators_case")
+            assert cursor.fetchone()[0] == args.rows
+
+    def aggregate() -> None:
+        _, rows = case_counts()
+        assert len(list(rows)) == 12
+
+    count_all()
+    aggregate()  # warm the cache for both
+    count_s = timed(count_all, repeat=5)
+    agg_s = timed(aggregate, repeat=5)
+    print(f"{'figure':<44}{'seconds':>10}{'ratio':>8}")
+    print(f"{'(a) raw COPY of the CSV (floor)':<44}{copy_s:>10.2f}")
+    print(f"{'(b) case_import (validate, COPY, upsert, counts)':<44}{import_s:>10.2f}{import_s / copy_s:>7.2f}×")
+    print(f"{'(c) SELECT count(*) FROM indicators_case':<44}{count_s:>10.3f}")  # noqa: S608
+    print(f"{'(d) every indicator by hospital and month':<44}{agg_s:>10.3f}{agg_s / count_s:>7.2f}×")
+    print("goals: (b)/(a) ≤ 2, (d)/(c) ≤ 1.5")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,553 @@
+"""Case-level import: parse a department's CSV/XLSX export, validate every row, upsert cases, recompute counts.
+
+A case is identified by its hospital and the department's own `case_id`: importing a case that is already
+stored replaces it, so re-uploading a file or an overlapping period never counts a case twice.
+By default a file is imported whole or not at all; `partial=True` imports only the valid rows.
+On PostgreSQL rows are streamed with COPY into a temporary staging table and upserted in one statement.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import hashlib
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection, models, transaction
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import ExtractMonth, ExtractYear
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Hospital
+from audit.services import audit_record
+
+from .models import AnesthesiaType, Case, CaseImport, Indicator, PeriodValue
+from .services import can_enter
+
+FLAG_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in Case._meta.get_fields() if isinstance(f, models.BooleanField) and f.name != "emergency"
+)
+BOOL_FIELDS: tuple[str, ...] = ("emergency", *FLAG_FIELDS)
+# Column order of the staging table and of every COPY row.
+CASE_COLUMNS: tuple[str, ...] = ("hospital_id", "case_id", "date", "anesthesia_type", "asa", *BOOL_FIELDS)
+REQUIRED = ("case_id", "date", "anesthesia_type")
+MAX_STORED_ERRORS = 1000
+BATCH = 20_000
+
+# Header names: the English field name or its Chinese label, both accepted (case and spaces ignored).
+HEADER_LABELS: dict[str, str] = {
+    "case_id": "病例号",
+    "date": "日期",
+    "anesthesia_type": "麻醉方式",
+    "asa": "ASA分级",
+    "emergency": "急诊",
+    "block_failed": "阻滞失败",
+    "anesthesia_death": "麻醉相关死亡",
+    "post_spinal_headache": "腰麻后头痛",
+    "invasive_anesthesia_procedure": "有创麻醉操作",
+    "invasive_anesthesia_infection": "有创麻醉操作部位感染",
+    "invasive_monitoring_procedure": "有创监测操作",
+    "invasive_monitoring_infection": "有创监测操作部位感染",
+    "dural_puncture": "硬脊膜穿破",
+    "epidural_vessel_injury": "硬膜外血管损伤",
+    "neuro_complication": "神经并发症",
+    "paraplegia": "截瘫",
+    "labor_analgesia": "分娩镇痛",
+    "vaginal_delivery": "经阴道分娩",
+    "trial_of_labor_converted_to_caesarean": "试产转剖宫产",
+    "unplanned_return_to_or": "非计划重返手术室",
+    "hypothermia": "低体温",
+}
+_HEADERS: dict[str, str] = {}
+for _name, _label in HEADER_LABELS.items():
+    _HEADERS[_name] = _name
+    _HEADERS[_label] = _name
+_HEADERS["asa"] = _HEADERS["asa分级"] = "asa"
+
+ANESTHESIA_ALIASES: dict[str, str] = {
+    **{t.value: t.value for t in AnesthesiaType},
+    "nerve block": AnesthesiaType.NERVE_BLOCK,
+    "combined": AnesthesiaType.COMBINED,
+    "全身麻醉": AnesthesiaType.GENERAL,
+    "全麻": AnesthesiaType.GENERAL,
+    "椎管内麻醉": AnesthesiaType.NEURAXIAL,
+    "硬膜外麻醉": AnesthesiaType.EPIDURAL,
+    "硬膜外阻滞": AnesthesiaType.EPIDURAL,
+    "腰麻": AnesthesiaType.SPINAL,
+    "蛛网膜下腔阻滞": AnesthesiaType.SPINAL,
+    "腰硬联合": AnesthesiaType.COMBINED,
+    "腰硬联合麻醉": AnesthesiaType.COMBINED,
+    "神经阻滞": AnesthesiaType.NERVE_BLOCK,
+    "其他": AnesthesiaType.OTHER,
+}
+_BOOLS: dict[str, bool] = {
+    "": False,
+    "0": False,
+    "1": True,
+    "是": True,
+    "否": False,
+    "true": True,
+    "false": False,
+    "yes": True,
+    "no": False,
+}
+_ASA = {str(n): n for n in range(1, 7)}
+
+
+class CaseFileError(ValueError):
+    """A file that cannot be read as a case table at all (not CSV/XLSX, bad encoding, bad header)."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__("; ".join(f"{e['row']}/{e['column']}: {e['reason']}" for e in errors))
+        self.errors = errors
+
+
+@dataclass
+class Validated:
+    """The outcome of validating a file: accepted rows (as COPY-ready tuples), errors, months touched."""
+
+    rows: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    error_count: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    months: set[tuple[int, int]] = field(default_factory=set)
+
+    def error(self, row: int, column: str, reason: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_STORED_ERRORS:
+            self.errors.append({"row": row, "column": column, "reason": reason})
+
+
+# ------------------------------------------------------------------ reading --
+
+
+def _cell(value: Any) -> str:
+    """An XLSX cell as the text a CSV would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _xlsx_rows(file: IO[bytes]) -> Iterator[list[str]]:
+    from openpyxl import load_workbook  # imported late: only XLSX uploads pay for it
+
+    workbook = load_workbook(file, read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        for values in sheet.iter_rows(values_only=True):
+            yield [_cell(v) for v in values]
+    finally:
+        workbook.close()
+
+
+def _csv_rows(file: IO[bytes]) -> Iterator[list[str]]:
+    text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
+    try:
+        yield from csv.reader(text)
+    except UnicodeDecodeError as exc:
+        raise CaseFileError([{"row": 0, "column": "", "reason": _("文件不是 UTF-8 编码的 CSV：%s") % exc}]) from exc
+    finally:
+        text.detach()
+
+
+def read_rows(file: IO[bytes]) -> Iterator[list[str]]:
+    """Rows of a CSV (UTF-8, with or without BOM) or XLSX file, each cell as text; the format is sniffed."""
+    head = file.read(4)
+    file.seek(0)
+    if head == b"PK\x03\x04":
+        return _xlsx_rows(file)
+    return _csv_rows(file)
+
+
+def file_sha256(file: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: file.read(1 << 20), b""):
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------- validating --
+
+
+def _columns(header: list[str]) -> list[str | None]:
+    """Canonical field per header cell; unknown, duplicate or missing required columns reject the file."""
+    errors: list[dict[str, Any]] = []
+    columns: list[str | None] = []
+    for raw in header:
+        key = raw.strip()
+        name = _HEADERS.get(key) or _HEADERS.get(key.lower()) or _HEADERS.get(key.lower().replace(" ", ""))
+        if not key:
+            columns.append(None)
+            continue
+        if name is None:
+            errors.append({"row": 1, "column": key, "reason": _("未知的列名")})
+        elif name in columns:
+            errors.append({"row": 1, "column": key, "reason": _("列重复")})
+        columns.append(name)
+    for name in REQUIRED:
+        if name not in columns:
+            errors.append({"row": 1, "column": name, "reason": _("缺少必需的列")})
+    if errors:
+        raise CaseFileError(errors)
+    return columns
+
+
+def validate_rows(rows: Iterable[list[str]], hospital_id: int, out: Validated) -> Iterator[tuple[Any, ...]]:
+    """Check every row; yield the valid ones as tuples in CASE_COLUMNS order, record errors in `out`.
+
+    Rows are numbered as lines of the file, the header being row 1. A case_id repeated within the
+    file is an error on its later rows (the file would contradict itself).
+    """
+    iterator = iter(rows)
+    header = next(iterator, None)
+    if header is None:
+        raise CaseFileError([{"row": 1, "column": "", "reason": _("文件为空")}])
+    columns = _columns(header)
+    width = len(columns)
+    index = {name: i for i, name in enumerate(columns) if name}
+    i_case, i_date, i_type = index["case_id"], index["date"], index["anesthesia_type"]
+    i_asa = index.get("asa")
+    bools = [(name, index.get(name)) for name in BOOL_FIELDS]
+    seen: dict[str, int] = {}
+    months = out.months
+    for line, cells in enumerate(iterator, start=2):
+        if len(cells) < width:
+            if not any(c.strip() for c in cells):
+                continue  # blank line
+            cells = cells + [""] * (width - len(cells))
+        elif len(cells) > width and any(c.strip() for c in cells[width:]):
+            out.rows += 1
+            out.rejected += 1
+            out.error(line, "", _("单元格多于表头列数（%(n)s 列）") % {"n": width})
+            continue
+        out.rows += 1
+        ok = True
+        case_id = cells[i_case].strip()
+        if not case_id:
+            out.error(line, "case_id", _("病例号不能为空"))
+            ok = False
+        elif len(case_id) > 64:
+            out.error(line, "case_id", _("病例号不能超过 64 个字符"))
+            ok = False
+        elif case_id in seen:
+            out.error(line, "case_id", _("病例号“%(id)s”与第 %(row)s 行重复") % {"id": case_id, "row": seen[case_id]})
+            ok = False
+        else:
+            seen[case_id] = line
+        text = cells[i_date].strip()
+        date = None
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":
+            try:
+                date = datetime.date.fromisoformat(text)
+            except ValueError:
+                date = None
+        if date is None:
+            out.error(line, "date", _("日期“%(v)s”不是 YYYY-MM-DD 格式的有效日期") % {"v": text})
+            ok = False
+        elif not 2000 <= date.year <= 2100:
+            out.error(line, "date", _("日期“%(v)s”的年份应在 2000–2100 之间") % {"v": text})
+            ok = False
+        raw = cells[i_type].strip()
+        kind = ANESTHESIA_ALIASES.get(raw) or ANESTHESIA_ALIASES.get(raw.lower())
+        if kind is None:
+            out.error(line, "anesthesia_type", _("未知的麻醉方式“%(v)s”") % {"v": raw})
+            ok = False
+        asa = None
+        if i_asa is not None:
+            raw = cells[i_asa].strip()
+            if raw:
+                asa = _ASA.get(raw.upper().removeprefix("ASA").strip())
+                if asa is None:
+                    out.error(line, "asa", _("ASA 分级“%(v)s”应为 1–6 或留空") % {"v": raw})
+                    ok = False
+        flags = []
+        for name, i in bools:
+            if i is None:
+                flags.append(False)
+                continue
+            raw = cells[i].strip()
+            value = _BOOLS.get(raw)
+            if value is None:
+                value = _BOOLS.get(raw.lower())
+            if value is None:
+                out.error(line, name, _("“%(v)s”应为 0/1、是/否 或 true/false") % {"v": raw})
+                ok = False
+                continue
+            flags.append(value)
+        if not ok:
+            out.rejected += 1
+            continue
+        assert date is not None
+        months.add((date.year, date.month))
+        out.accepted += 1
+        # The date as its checked ISO text: COPY and the ORM both take it, and writing it costs nothing.
+        yield (hospital_id, case_id, text, kind, asa, *flags)
+
+
+# ---------------------------------------------------------------- aggregate --
+
+
+def cases_q(spec: dict[str, Any]) -> Q:
+    """A `numerator_cases`/`denominator_cases` filter as a Q: fields AND together, a list matches any value."""
+    q = Q()
+    for key, value in spec.items():
+        if key in ("anesthesia_type", "asa"):
+            q &= Q(**{f"{key}__in": list(value)})
+        else:
+            q &= Q(**{key: bool(value)})
+    return q
+
+
+def case_counts(
+    *, hospital_ids: Iterable[int] | None = None, months: Iterable[tuple[int, int]] | None = None
+) -> tuple[list[Indicator], QuerySet[Any, Any]]:
+    """Every case-computed indicator's numerator and denominator by hospital and month: ONE set-based query.
+
+    Returns (indicators, rows): rows are dicts with hospital_id, year, month and `n<pk>`/`d<pk>` counts.
+    """
+    indicators = list(
+        Indicator.objects.filter(numerator_cases__isnull=False, denominator_cases__isnull=False).only(
+            "pk", "numerator_cases", "denominator_cases"
+        )
+    )
+    qs = Case.objects.all()
+    if hospital_ids is not None:
+        qs = qs.filter(hospital_id__in=list(hospital_ids))
+    if months is not None:
+        when = Q(pk__in=[])
+        for year, month in sorted(set(months)):
+            start = datetime.date(year, month, 1)
+            end = datetime.date(year + month // 12, month % 12 + 1, 1)
+            when |= Q(date__gte=start, date__lt=end)
+        qs = qs.filter(when)
+    counts: dict[str, Count] = {}
+    for indicator in indicators:
+        for prefix, spec in (("n", indicator.numerator_cases), ("d", indicator.denominator_cases)):
+            q = cases_q(spec or {})
+            counts[f"{prefix}{indicator.pk}"] = Count("pk", filter=q) if q else Count("pk")
+    rows: QuerySet[Any, Any] = (
+        qs.annotate(year=ExtractYear("date"), month=ExtractMonth("date"))
+        .values("hospital_id", "year", "month")
+        .annotate(**counts)
+        .order_by()
+    )
+    return indicators, rows
+
+
+def period_values_recompute(*, hospital: Hospital, months: set[tuple[int, int]], actor: Any = None) -> int:
+    """Rewrite the case-computed monthly counts of `hospital` for `months` from its stored cases.
+
+    Counts computed from cases replace whatever the month held (cases are the record); a month
+    with no cases left loses its case-computed rows.
+    """
+    if not months:
+        return 0
+    indicators, rows = case_counts(hospital_ids=[hospital.pk], months=months)
+    values = []
+    found: set[tuple[int, int]] = set()
+    for row in rows:
+        found.add((row["year"], row["month"]))
+        for indicator in indicators:
+            values.append(
+                PeriodValue(
+                    hospital_id=row["hospital_id"],
+                    indicator_id=indicator.pk,
+                    year=row["year"],
+                    month=row["month"],
+                    numerator=row[f"n{indicator.pk}"],
+                    denominator=row[f"d{indicator.pk}"],
+                    source=PeriodValue.Source.CASES,
+                    entered_by=actor if getattr(actor, "pk", None) else None,
+                )
+            )
+    PeriodValue.objects.bulk_create(
+        values,
+        update_conflicts=True,
+        unique_fields=["hospital", "indicator", "year", "month"],
+        update_fields=["numerator", "denominator", "source", "entered_by", "entered_at"],
+        batch_size=1000,
+    )
+    gone = months - found
+    if gone:
+        stale = Q(pk__in=[])
+        for year, month in gone:
+            stale |= Q(year=year, month=month)
+        PeriodValue.objects.filter(
+            stale, hospital=hospital, source=PeriodValue.Source.CASES, indicator__in=indicators
+        ).delete()
+    return len(values)
+
+
+# ------------------------------------------------------------------- write --
+
+
+def _months_moved_sqlite(hospital: Hospital, batch: list[tuple[Any, ...]]) -> set[tuple[int, int]]:
+    dates = {row[1]: row[2] for row in batch}
+    moved = set()
+    for case_id, old in Case.objects.filter(hospital=hospital, case_id__in=list(dates)).values_list("case_id", "date"):
+        if old.isoformat() != dates[case_id]:
+            moved.add((old.year, old.month))
+    return moved
+
+
+def _store_sqlite(hospital: Hospital, rows: Iterator[tuple[Any, ...]]) -> set[tuple[int, int]]:
+    moved: set[tuple[int, int]] = set()
+    names = CASE_COLUMNS[1:]
+    batch: list[tuple[Any, ...]] = []
+
+    def flush() -> None:
+        moved.update(_months_moved_sqlite(hospital, batch))
+        Case.objects.bulk_create(
+            [Case(hospital_id=r[0], **dict(zip(names, r[1:], strict=True))) for r in batch],
+            update_conflicts=True,
+            unique_fields=["hospital", "case_id"],
+            update_fields=list(CASE_COLUMNS[2:]),
+            batch_size=500,
+        )
+        batch.clear()
+
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            flush()
+    if batch:
+        flush()
+    return moved
+
+
+STAGE = "indicators_case_stage"
+
+
+def _copy_rows(cursor: Any, rows: Iterator[tuple[Any, ...]]) -> None:
+    """Stream rows into the staging table with COPY, a batch at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    columns = ", ".join(CASE_COLUMNS)
+    sql = f"COPY {STAGE} ({columns}) FROM STDIN WITH (FORMAT csv)"
+    n = 0
+    for row in rows:
+        writer.writerow(row)
+        n += 1
+        if n >= BATCH:
+            buffer.seek(0)
+            cursor.copy_expert(sql, buffer)
+            buffer.seek(0)
+            buffer.truncate()
+            n = 0
+    if n:
+        buffer.seek(0)
+        cursor.copy_expert(sql, buffer)
+
+
+def _stage_postgres(cursor: Any, rows: Iterator[tuple[Any, ...]]) -> None:
+    columns = ", ".join(CASE_COLUMNS)
+    cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    # Every identifier below is a module constant, never user input (S608).
+    cursor.execute(f"CREATE TEMP TABLE {STAGE} AS SELECT {columns} FROM indicators_case WITH NO DATA")  # noqa: S608
+    _copy_rows(cursor, rows)
+
+
+def _merge_postgres(cursor: Any, hospital: Hospital) -> set[tuple[int, int]]:
+    """Upsert the staged cases in one statement; return the months that cases moved out of."""
+    joined = f"indicators_case c JOIN {STAGE} s ON s.case_id = c.case_id"
+    moved_sql = (
+        "SELECT DISTINCT EXTRACT(YEAR FROM c.date)::int, EXTRACT(MONTH FROM c.date)::int "  # noqa: S608
+        "FROM " + joined + " WHERE c.hospital_id = %s AND c.date <> s.date"
+    )
+    cursor.execute(moved_sql, [hospital.pk])
+    moved = {(y, m) for y, m in cursor.fetchall()}
+    columns = ", ".join(CASE_COLUMNS)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in CASE_COLUMNS[2:])
+    merge = f"INSERT INTO indicators_case ({columns}) SELECT {columns} FROM {STAGE} "  # noqa: S608
+    cursor.execute(f"{merge}ON CONFLICT (hospital_id, case_id) DO UPDATE SET {updates}")
+    cursor.execute(f"DROP TABLE {STAGE}")
+    return moved
+
+
+class _Rejected(Exception):
+    pass
+
+
+def case_import(
+    *, actor: Any, hospital: Hospital, file: IO[bytes], name: str = "", partial: bool = False
+) -> CaseImport:
+    """Import a case file for `hospital`: every row validated, all or nothing unless `partial`; audited.
+
+    Returns the saved CaseImport (status imported, partial or rejected) with the first 1000 errors.
+    `actor=None` is a console import (manage.py import_cases) and is not permission-checked.
+    """
+    # actor None is the operator at the console (manage.py import_cases), who needs no role.
+    if actor is not None and not can_enter(actor, hospital):
+        raise PermissionDenied(_("只有本院科室人员或质控中心可以导入病例。"))
+    job = CaseImport(
+        hospital=hospital,
+        uploaded_by=actor if getattr(actor, "pk", None) else None,
+        file_name=(name or getattr(file, "name", "") or "")[:255],
+        sha256=file_sha256(file),
+    )
+    out = Validated()
+    postgres = connection.vendor == "postgresql"
+    try:
+        with transaction.atomic():
+            rows = validate_rows(read_rows(file), hospital.pk, out)
+            if postgres:
+                with connection.cursor() as cursor:
+                    # Staging first: the whole file is validated before anything reaches indicators_case.
+                    _stage_postgres(cursor, rows)
+                    if out.error_count and not partial:
+                        raise _Rejected
+                    moved = _merge_postgres(cursor, hospital)
+            else:
+                # No staging table here: validate the whole file first, then store.
+                accepted = list(rows)
+                if out.error_count and not partial:
+                    raise _Rejected
+                moved = _store_sqlite(hospital, iter(accepted))
+            period_values_recompute(hospital=hospital, months=out.months | moved, actor=actor)
+            job.status = CaseImport.Status.PARTIAL if out.error_count else CaseImport.Status.IMPORTED
+            job.imported = out.accepted
+            _finish(job, out)
+    except CaseFileError as exc:
+        out.errors, out.error_count = exc.errors[:MAX_STORED_ERRORS], len(exc.errors)
+        job.status, job.imported = CaseImport.Status.REJECTED, 0
+        _finish(job, out)
+    except _Rejected:
+        job.status, job.imported = CaseImport.Status.REJECTED, 0
+        _finish(job, out)
+    return job
+
+
+def _finish(job: CaseImport, out: Validated) -> None:
+    job.rows, job.rejected = out.rows, out.rejected
+    job.errors = out.errors
+    job.finished = timezone.now()
+    job.save()
+    audit_record(
+        actor=job.uploaded_by,
+        action="indicator.case_import",
+        obj=job,
+        after={
+            "file": job.file_name,
+            "sha256": job.sha256,
+            "status": job.status,
+            "rows": job.rows,
+            "imported": job.imported,
+            "rejected": job.rejected,
+            "errors": out.error_count,
+        },
+    )

@@ -1,0 +1,10 @@
+"""Browser URLs of indicators."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("hospitals/<int:pk>/indicators/", views.hospital_indicators, name="indicator-hospital"),
+    path("hospitals/<int:pk>/indicators/<str:code>/<int:year>/", views.value_grid, name="indicator-grid"),
+]
