@@ -7,4 +7,6 @@ from . import views
 urlpatterns = [
     path("hospitals/<int:pk>/indicators/", views.hospital_indicators, name="indicator-hospital"),
     path("hospitals/<int:pk>/indicators/<str:code>/<int:year>/", views.value_grid, name="indicator-grid"),
+    path("hospitals/<int:pk>/indicators/<str:code>/dashboard/", views.indicator_dashboard, name="indicator-dashboard"),
+    path("indicators/<str:code>/comparison/", views.indicator_comparison, name="indicator-comparison"),
 ]
