@@ -3,7 +3,8 @@
 A case is identified by its hospital and the department's own `case_id`: importing a case that is already
 stored replaces it, so re-uploading a file or an overlapping period never counts a case twice.
 By default a file is imported whole or not at all; `partial=True` imports only the valid rows.
-On PostgreSQL rows are streamed with COPY into a temporary staging table and upserted in one statement.
+On PostgreSQL a CSV is COPYed as text and checked, converted and stored in SQL (the Python path serves XLSX,
+unusual CSVs and SQLite); counts are aggregated from the rollup `CaseRollup`.
 """
 
 from __future__ import annotations
@@ -12,21 +13,23 @@ import csv
 import datetime
 import hashlib
 import io
+import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, models, transaction
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import ExtractMonth, ExtractYear
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Hospital
 from audit.services import audit_record
 
-from .models import AnesthesiaType, Case, CaseImport, Indicator, PeriodValue
+from .models import CASE_FACTS, AnesthesiaType, Case, CaseImport, CaseRollup, Indicator, PeriodValue
 from .services import can_enter
 
 FLAG_FIELDS: tuple[str, ...] = tuple(
@@ -313,11 +316,20 @@ def cases_q(spec: dict[str, Any]) -> Q:
     return q
 
 
+def _months_q(months: Iterable[tuple[int, int]]) -> Q:
+    when = Q(pk__in=[])
+    for year, month in sorted(set(months)):
+        when |= Q(year=year, month=month)
+    return when
+
+
 def case_counts(
     *, hospital_ids: Iterable[int] | None = None, months: Iterable[tuple[int, int]] | None = None
 ) -> tuple[list[Indicator], QuerySet[Any, Any]]:
     """Every case-computed indicator's numerator and denominator by hospital and month: ONE set-based query.
 
+    The query reads the rollup (`CaseRollup`: case counts by hospital, month, type, ASA and flags), not
+    every case: each count is `SUM(n) FILTER (WHERE …)` over the rollup rows of a hospital-month.
     Returns (indicators, rows): rows are dicts with hospital_id, year, month and `n<pk>`/`d<pk>` counts.
     """
     indicators = list(
@@ -325,38 +337,78 @@ def case_counts(
             "pk", "numerator_cases", "denominator_cases"
         )
     )
-    qs = Case.objects.all()
+    qs = CaseRollup.objects.all()
     if hospital_ids is not None:
         qs = qs.filter(hospital_id__in=list(hospital_ids))
     if months is not None:
-        when = Q(pk__in=[])
-        for year, month in sorted(set(months)):
-            start = datetime.date(year, month, 1)
-            end = datetime.date(year + month // 12, month % 12 + 1, 1)
-            when |= Q(date__gte=start, date__lt=end)
-        qs = qs.filter(when)
-    counts: dict[str, Count] = {}
+        qs = qs.filter(_months_q(months))
+    counts: dict[str, Any] = {}
     for indicator in indicators:
         for prefix, spec in (("n", indicator.numerator_cases), ("d", indicator.denominator_cases)):
             q = cases_q(spec or {})
-            counts[f"{prefix}{indicator.pk}"] = Count("pk", filter=q) if q else Count("pk")
-    rows: QuerySet[Any, Any] = (
-        qs.annotate(year=ExtractYear("date"), month=ExtractMonth("date"))
-        .values("hospital_id", "year", "month")
-        .annotate(**counts)
+            counts[f"{prefix}{indicator.pk}"] = Coalesce(Sum("n", filter=q) if q else Sum("n"), 0)
+    rows: QuerySet[Any, Any] = qs.values("hospital_id", "year", "month").annotate(**counts).order_by()
+    return indicators, rows
+
+
+def rollup_refresh(*, hospital_id: int, months: Iterable[tuple[int, int]]) -> None:
+    """Recount the rollup of `hospital_id` for `months` from its cases: one DELETE, one INSERT … SELECT."""
+    months = set(months)
+    if not months:
+        return
+    CaseRollup.objects.filter(_months_q(months), hospital_id=hospital_id).delete()
+    if connection.vendor == "postgresql":
+        # Group by the first of the month (a date) rather than EXTRACT(…) (a numeric): far cheaper per case.
+        starts = sorted(datetime.date(year, month, 1) for year, month in months)
+        last = starts[-1]
+        end = datetime.date(last.year + last.month // 12, last.month % 12 + 1, 1)
+        # The flags are grouped as one bit mask (a 4-column hash key, not 20) and unpacked per group.
+        bits = " | ".join(f"({name}::int << {i})" for i, name in enumerate(BOOL_FIELDS))
+        unpacked = ", ".join(f"(bits & {1 << i}) <> 0" for i in range(len(BOOL_FIELDS)))
+        flags = ", ".join(BOOL_FIELDS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {CaseRollup._meta.db_table} (hospital_id, year, month, n, anesthesia_type, asa, "  # noqa: S608
+                f"{flags}) SELECT %s, EXTRACT(YEAR FROM m)::int, EXTRACT(MONTH FROM m)::int, n, anesthesia_type, "
+                f"asa, {unpacked} FROM (SELECT date_trunc('month', date)::date AS m, anesthesia_type, asa, "
+                f"{bits} AS bits, count(*) AS n FROM {Case._meta.db_table} WHERE hospital_id = %s AND date >= %s "
+                "AND date < %s AND date_trunc('month', date)::date = ANY(%s) GROUP BY 1, 2, 3, 4) grouped",
+                [hospital_id, hospital_id, starts[0], end, starts],
+            )
+        return
+    when = Q(pk__in=[])
+    for year, month in sorted(months):
+        start = datetime.date(year, month, 1)
+        end = datetime.date(year + month // 12, month % 12 + 1, 1)
+        when |= Q(date__gte=start, date__lt=end)
+    grouped = (
+        Case.objects.filter(when, hospital_id=hospital_id)
+        .annotate(year=ExtractYear("date"), month=ExtractMonth("date"))
+        .values("hospital_id", "year", "month", *CASE_FACTS)
+        .annotate(n=Count("pk"))
         .order_by()
     )
-    return indicators, rows
+    sql, params = grouped.query.sql_with_params()
+    columns = ", ".join(connection.ops.quote_name(c) for c in ("hospital_id", "year", "month", "n", *CASE_FACTS))
+    with connection.cursor() as cursor:
+        # The table and column names are the model's own; the grouped query is Django's (S608).
+        cursor.execute(
+            f"INSERT INTO {CaseRollup._meta.db_table} ({columns}) SELECT {columns} FROM ({sql}) grouped",  # noqa: S608
+            params,
+        )
 
 
 def period_values_recompute(*, hospital: Hospital, months: set[tuple[int, int]], actor: Any = None) -> int:
     """Rewrite the case-computed monthly counts of `hospital` for `months` from its stored cases.
+
+    The rollup of those hospital-months is recounted first, then the counts are read from it.
 
     Counts computed from cases replace whatever the month held (cases are the record); a month
     with no cases left loses its case-computed rows.
     """
     if not months:
         return 0
+    rollup_refresh(hospital_id=hospital.pk, months=months)
     indicators, rows = case_counts(hospital_ids=[hospital.pk], months=months)
     values = []
     found: set[tuple[int, int]] = set()
@@ -464,6 +516,8 @@ def _stage_postgres(cursor: Any, rows: Iterator[tuple[Any, ...]]) -> None:
 
 def _merge_postgres(cursor: Any, hospital: Hospital) -> set[tuple[int, int]]:
     """Upsert the staged cases in one statement; return the months that cases moved out of."""
+    # The same per-hospital turn as the SQL path takes (`_import_csv_postgres`).
+    cursor.execute(f"SELECT 1 FROM {Hospital._meta.db_table} WHERE id = %s FOR NO KEY UPDATE", [hospital.pk])  # noqa: S608
     joined = f"indicators_case c JOIN {STAGE} s ON s.case_id = c.case_id"
     moved_sql = (
         "SELECT DISTINCT EXTRACT(YEAR FROM c.date)::int, EXTRACT(MONTH FROM c.date)::int "  # noqa: S608
@@ -479,8 +533,22 @@ def _merge_postgres(cursor: Any, hospital: Hospital) -> set[tuple[int, int]]:
     return moved
 
 
+# ------------------------------------------------------- PostgreSQL, in SQL --
+
+# Exactly the characters Python's str.strip() removes, so SQL trims cells as the Python path does.
+_WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+# A quote inside a field (not next to a delimiter or line end): PostgreSQL's CSV reading and Python's
+# differ there, and a line of just `\.` ends COPY data; such files take the Python path.
+_COPY_UNSAFE = re.compile(rb'[^,\n"]"[^,\r\n"]|(?:^|\n)\\\.(?:\r|\n|$)')
+CHECKED = "indicators_case_checked"
+
+
+class _Fallback(Exception):
+    """The CSV cannot be read by COPY exactly as Python reads it: validate it in Python instead."""
+
+
 class _Rejected(Exception):
-    pass
+    """The file has errors and a partial import was not asked for: roll back."""
 
 
 def case_import(
@@ -504,6 +572,7 @@ def case_import(
     postgres = connection.vendor == "postgresql"
     try:
         with transaction.atomic():
+            file.seek(0)
             rows = validate_rows(read_rows(file), hospital.pk, out)
             if postgres:
                 with connection.cursor() as cursor:

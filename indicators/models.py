@@ -180,6 +180,37 @@ class Case(models.Model):
         return f"{self.hospital_id}:{self.case_id}"
 
 
+class CaseRollup(models.Model):
+    """Cases counted by hospital, month and every case fact (type, ASA, flags): what the indicators aggregate.
+
+    Refreshed by the case import for the hospital-months it touches (`indicators.cases.rollup_refresh`), so
+    aggregating every indicator reads one row per distinct combination instead of every case.
+    """
+
+    hospital = models.ForeignKey(Hospital, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年"))
+    month = models.PositiveSmallIntegerField(_("月"))
+    n = models.PositiveIntegerField(_("病例数"))
+
+    class Meta:
+        verbose_name = _("病例汇总")
+        verbose_name_plural = _("病例汇总")
+        indexes = [models.Index(fields=["hospital", "year", "month"])]
+
+    def __str__(self) -> str:
+        return f"{self.hospital_id}:{self.year}-{self.month:02d}×{self.n}"
+
+
+# The rollup's fact columns are exactly the case's: anesthesia type, ASA and every flag.
+CASE_FACTS: tuple[str, ...] = tuple(
+    f.name
+    for f in Case._meta.local_fields
+    if f.name == "anesthesia_type" or f.name == "asa" or isinstance(f, models.BooleanField)
+)
+for _name in CASE_FACTS:
+    CaseRollup.add_to_class(_name, next(f for f in Case._meta.local_fields if f.name == _name).clone())
+
+
 class CaseImport(models.Model):
     """One upload of a case file: who, what file, how many rows were imported or rejected, and the first errors."""
 

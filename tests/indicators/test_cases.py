@@ -227,3 +227,56 @@ def test_api_rejects_with_errors_and_imports_partially_on_request(cast: Cast) ->
     ]
     response = client.post(url, {"file": csv_file(body), "partial": "true"}, format="multipart")
     assert response.status_code == 201 and response.json()["imported"] == 1
+
+
+# ------------------------------------------- SQL validation = Python validation --
+
+TRICKY = {
+    "errors": (
+        "\ufeffcase_id,日期,麻醉方式,ASA分级,急诊,,hypothermia\n"
+        " a1 ,2026-01-05,General,asa 2,TRUE,,Yes\n"
+        "a2,2024-02-29,全麻,\u30003\u3000,是,x,否\n"  # leap day, full-width spaces, an ignored column
+        "a3,2026-02-29,spinal,,1,,0\n"  # no such day
+        "a4,1999-12-31,laser,0,2,,maybe\n"  # year, type, asa, both flags
+        "a5,0000-01-01,epidural,ASA,,,\n"
+        "a6,2026-1-05,combined,6,0,,0\n"
+        f"{'x' * 65},2026-03-01,other,1,0,,0\n"
+        ",2026-03-01,other,1,0,,0\n"
+        "a1,2026-03-01,nerve block,1,0,,0\n"
+        '"a,7","2026-03-02","nerve_block","",no,,""\n'
+        "a8,2026-03-03,NERVE BLOCK,7,FALSE,,false\n"
+    ),
+    "valid": (
+        "病例号,日期,麻醉方式,急诊,anesthesia_death\r\n"
+        "v1,2026-01-05,general,1,0\r\nv2,2026-01-31,腰麻,否,是\r\n v3 , 2026-02-01 ,其他,,\r\n"
+    ),
+    "ragged": HEADER + "r1,2026-01-05,general,2,0,0,0\nr2,2026-01-05,general\n\nr3,2026-01-06,general,2,0,0,0,,\n",
+    "quotes": HEADER + 'q"1,2026-01-05,general,2,0,0,0\n"q2"x,2026-01-05,general,2,0,0,0\n',
+    "latin1": "case_id,date,anesthesia_type\nc\xe9,2026-01-05,general\n",
+    "header": "case_id,date,anesthesia_type,asa,asa\n",
+    "empty": "",
+}
+
+
+def _outcome(job: CaseImport, hospital_id: int) -> tuple[object, ...]:
+    cases = sorted(
+        Case.objects.filter(hospital_id=hospital_id).values_list(
+            "case_id", "date", "anesthesia_type", "asa", *BOOL_FIELDS
+        )
+    )
+    return (job.status, job.rows, job.imported, job.rejected, job.errors, counts(hospital_id), cases)
+
+
+def test_rollup_counts_every_case_once(cast: Cast) -> None:
+    from indicators.models import CaseRollup
+
+    text = HEADER + "a,2026-01-05,general,2,0,0,0\nb,2026-01-06,general,2,0,0,0\nc,2026-03-05,epidural,,1,1,0\n"
+    case_import(actor=None, hospital=cast.hospital_a, file=csv_file(text))
+    moved = HEADER + "b,2026-03-06,general,2,0,0,1\n"
+    case_import(actor=None, hospital=cast.hospital_a, file=csv_file(moved))
+    rollup = {(r.year, r.month, r.anesthesia_type, r.asa, r.anesthesia_death): r.n for r in CaseRollup.objects.all()}
+    assert rollup == {
+        (2026, 1, "general", 2, False): 1,
+        (2026, 3, "general", 2, True): 1,
+        (2026, 3, "epidural", None, False): 1,
+    }
