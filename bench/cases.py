@@ -89,7 +89,7 @@ def main() -> None:
     agg_s = timed(aggregate, repeat=5)
     print(f"{'figure':<44}{'seconds':>10}{'ratio':>8}")
     print(f"{'(a) raw COPY of the CSV (floor)':<44}{copy_s:>10.2f}")
-    print(f"{'(b) case_import (COPY, check in SQL, store, counts)':<44}{import_s:>10.2f}{import_s / copy_s:>7.2f}×")
+    print(f"{'(b) case_import (validate, COPY, store, counts)':<44}{import_s:>10.2f}{import_s / copy_s:>7.2f}×")
     print(f"{'(c) SELECT count(*) FROM indicators_case':<44}{count_s:>10.3f}")  # noqa: S608
     print(f"{'(d) every indicator by hospital and month':<44}{agg_s:>10.3f}{agg_s / count_s:>7.2f}×")
     print("(d) is one SUM(n) FILTER (…) query over the rollup (indicators_caserollup), refreshed by (b)")
