@@ -1,13 +1,11 @@
 """Monthly counts: validation naming month and field, all or nothing, rates through the API, suggestions."""
 
-from decimal import Decimal
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
 from audit.models import AuditEvent
-from indicators.models import Indicator, IndicatorSet, PeriodValue
+from indicators.models import Indicator, PeriodValue
 from indicators.selectors import suggestions_for
 from indicators.services import period_values_set
 from scoring.models import Criterion
@@ -16,26 +14,6 @@ from tests.conftest import CAST, Cast
 from tests.factories import AssessmentFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def block(db: None) -> Indicator:
-    Indicator.objects.all().delete()  # independent of the shipped definitions
-    family = IndicatorSet.objects.create(code="t", name="测试")
-    indicator = Indicator.objects.create(
-        indicator_set=family,
-        code="t.nerve_block_success",
-        name="神经阻滞麻醉成功率",
-        numerator_text="神经阻滞成功例数",
-        denominator_text="同期神经阻滞总例数",
-        unit="percent",
-        direction="higher",
-        target_comparator="ge",
-        target_value=Decimal("93"),
-        min_denominator=30,
-    )
-    indicator.criteria.set([Criterion.objects.get(standard__code="cq2011", code="4.2-1-1")])
-    return indicator
 
 
 def test_counts_are_stored_and_a_null_month_is_missing_not_zero(cast: Cast, block: Indicator) -> None:

@@ -29,26 +29,6 @@ EXPECTED = {
 CASES = [(page, target, who) for page, rows in EXPECTED.items() for target in rows for who in CAST]
 
 
-@pytest.fixture
-def block(db: None) -> Indicator:
-    IndicatorSet.objects.all().delete()  # independent of the shipped definitions
-    family = IndicatorSet.objects.create(code="t", name="测试指标集")
-    return Indicator.objects.create(
-        indicator_set=family,
-        code="t.nerve_block_success",
-        position=1,
-        name="神经阻滞麻醉成功率",
-        numerator_text="神经阻滞成功例数",
-        denominator_text="同期神经阻滞总例数",
-        unit="percent",
-        direction="higher",
-        target_comparator="ge",
-        target_value=Decimal("93"),
-        level_targets={"2A": {"comparator": "ge", "value": "90"}},
-        min_denominator=30,
-    )
-
-
 def more_indicators(family: IndicatorSet, count: int) -> list[Indicator]:
     return [
         Indicator.objects.create(
