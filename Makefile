@@ -29,7 +29,12 @@ TEST_ENV := SECRET_KEY=test-only-not-secret ANESQC_REQUIRE_POSTGRES=1
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
 
-venv: $(STAMP)
+venv: $(STAMP) .env
+
+# Local development defaults, so `manage.py` works in a checkout without exporting anything.
+# Never used in production, which sets its environment (and SECRET_KEY) for real; .env is git-ignored.
+.env:
+	@printf '# Local development only (written by make venv). Production sets real environment variables.\nDEBUG=true\n' > $@
 
 # Re-run pip only when a requirements file is newer than the stamp (a fresh
 # clone has no stamp); a missing or broken .venv is recreated first.
