@@ -12,6 +12,7 @@ from indicators.api.views import (
     AssessmentSuggestions,
     HospitalIndicatorValues,
     HospitalIndicatorYear,
+    IndicatorComparison,
     IndicatorDetail,
     IndicatorList,
 )
@@ -36,6 +37,7 @@ api_v1 = [
     ),
     path("indicators/", IndicatorList.as_view(), name="indicator-list"),
     path("indicators/<str:code>/", IndicatorDetail.as_view(), name="indicator-detail"),
+    path("indicators/<str:code>/comparison/", IndicatorComparison.as_view(), name="indicator-comparison-api"),
     path(
         "hospitals/<int:hospital_id>/indicators/<int:year>/",
         HospitalIndicatorYear.as_view(),

@@ -265,7 +265,7 @@ def indicator_dashboard(request: HtmxHttpRequest, pk: int, code: str) -> HttpRes
     return render(request, "indicators/dashboard.html", context)
 
 
-def _comparison_levels(indicator: Indicator, year: int) -> list[dict[str, Any]]:
+def comparison_levels(indicator: Indicator, year: int) -> list[dict[str, Any]]:
     """Per level: each hospital's year rate, rank and percentile, and the funnel around the level's pooled rate.
 
     Three queries whatever the number of hospitals: the hospitals, and one aggregation of the year's
@@ -418,7 +418,7 @@ def indicator_comparison(request: HtmxHttpRequest, code: str) -> HttpResponse:
         raise PermissionDenied
     indicator = get_object_or_404(Indicator.objects.select_related("indicator_set"), code=code)
     year = _year_param(request.GET.get("year"))
-    levels = _comparison_levels(indicator, year)
+    levels = comparison_levels(indicator, year)
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
         return _export(indicator, year, levels, fmt)

@@ -4,17 +4,20 @@ from decimal import Decimal
 from typing import Any
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import hospitals_visible_to
+from accounts.services import require_qc_admin
 from indicators import rates, selectors, services
 from indicators.models import Indicator
+from indicators.views import comparison_levels
 from scoring.engine import fmt
 from scoring.selectors import assessments_visible_to
 
@@ -134,5 +137,46 @@ class AssessmentSuggestions(APIView):
                     "indicators": [{"code": i.code, "name": i.name, "year": rate_data(r)} for i, r in s["indicators"]],
                 }
                 for code, s in sorted(suggestions.items())
+            }
+        )
+
+
+class IndicatorComparison(APIView):
+    """City-wide comparison of one indicator for a year (QC centre only): per level, rate, rank and percentile."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, code: str) -> Response:
+        require_qc_admin(request.user)
+        indicator = get_object_or_404(selectors.indicators_list(), code=code)
+        try:
+            year = int(request.query_params.get("year", ""))
+        except ValueError:
+            raise ValidationError({"year": _("请用 ?year= 指定年度，例如 2026。")}) from None
+        levels = comparison_levels(indicator, year)
+        return Response(
+            {
+                "indicator": indicator.code,
+                "year": year,
+                "levels": [
+                    {
+                        "level": level["level"],
+                        "hospitals": [
+                            {
+                                "hospital": row["hospital"].pk,
+                                "name": row["hospital"].name,
+                                "numerator": row["numerator"],
+                                "denominator": row["denominator"],
+                                "value": _dec(row["value"]),
+                                "met": row["met"],
+                                "rank": row["rank"].rank if row["rank"] else None,
+                                "of": row["rank"].of if row["rank"] else None,
+                                "percentile": fmt(row["rank"].percentile) if row["rank"] else None,
+                                "funnel": row["band"] or None,
+                            }
+                            for row in level["rows"]
+                        ],
+                    }
+                    for level in levels
+                ],
             }
         )
