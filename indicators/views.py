@@ -6,14 +6,12 @@ enter from `services.can_enter` (→ 403), writes from `period_values_set`, rate
 
 import csv
 import io
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,56 +20,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from openpyxl import Workbook
 
-from accounts.models import Hospital, Level
+from accounts.models import Hospital
 from accounts.selectors import hospitals_visible_to
 from anesqc.http import HtmxHttpRequest
 
-from . import charts, rates, selectors, services
+from . import charts, selectors, services
+from .comparison import comparison_levels
 from .models import Indicator, IndicatorSet, PeriodValue
+from .presentation import UNIT_SUFFIX
+from .presentation import num as _num
+from .presentation import shown as _shown
+from .presentation import target_text as _target_text
+from .presentation import to_float as _float
 
 MONTHS = range(1, 13)
 FIELDS = ("numerator", "denominator")
-COMPARATOR_SIGN = {rates.GE: "≥", rates.LE: "≤", rates.EQ: "="}
-UNIT_SUFFIX = {rates.PERCENT: "%", rates.PERMILLE: "‰", rates.RATIO: "", rates.PER_10000: "/万"}
 YEARS = (2000, 2100)
-
-
-def _num(value: Decimal) -> str:
-    """Two decimals at most, trailing zeros dropped: 95, 96.67, 0.5."""
-    text = str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-@dataclass(frozen=True)
-class RateShown:
-    """A computed rate as the pages print it."""
-
-    text: str
-    ci: str
-    counts: str
-    met: bool | None
-    too_few: bool
-    no_data: bool
-
-
-def _shown(rate: rates.Rate | None) -> RateShown | None:
-    if rate is None:
-        return None
-    suffix = UNIT_SUFFIX[rate.unit]
-    counts = f"{rate.numerator}/{rate.denominator}"
-    if rate.value is None:
-        return RateShown("", "", counts, None, rate.too_few, True)
-    ci = f"{_num(rate.low)}–{_num(rate.high)}{suffix}" if rate.low is not None and rate.high is not None else ""
-    return RateShown(f"{_num(rate.value)}{suffix}", ci, counts, rate.met, rate.too_few, False)
-
-
-def _target_text(indicator: Indicator, level: str) -> str:
-    target = selectors.target_for(indicator, level)
-    if target is None:
-        return ""
-    return (
-        f"{COMPARATOR_SIGN.get(target.comparator, target.comparator)}{_num(target.value)}{UNIT_SUFFIX[indicator.unit]}"
-    )
 
 
 def _visible_hospital(request: HtmxHttpRequest, pk: int) -> Hospital:
@@ -193,11 +157,6 @@ def value_grid(request: HtmxHttpRequest, pk: int, code: str, year: int) -> HttpR
 # Dashboards: one hospital's monthly trend with its p-chart, and the city-wide comparison for the QC centre.
 
 
-def _float(value: Decimal | None) -> float | None:
-    """A Decimal for the chart's JSON (geometry only; the tables print the Decimal)."""
-    return None if value is None else float(value)
-
-
 def _num_or_blank(value: Decimal | None) -> str:
     return "" if value is None else _num(value)
 
@@ -263,99 +222,6 @@ def indicator_dashboard(request: HtmxHttpRequest, pk: int, code: str) -> HttpRes
         "back": reverse("indicator-hospital", args=[hospital.pk]) + f"?year={year}&set={indicator.indicator_set.code}",
     }
     return render(request, "indicators/dashboard.html", context)
-
-
-def comparison_levels(indicator: Indicator, year: int) -> list[dict[str, Any]]:
-    """Per level: each hospital's year rate, rank and percentile, and the funnel around the level's pooled rate.
-
-    Three queries whatever the number of hospitals: the hospitals, and one aggregation of the year's
-    PeriodValues grouped by hospital.
-    """
-    sums = {
-        row["hospital_id"]: (row["numerator"], row["denominator"])
-        for row in PeriodValue.objects.filter(indicator=indicator, year=year)
-        .values("hospital_id")
-        .annotate(numerator=Sum("numerator"), denominator=Sum("denominator"))
-        .order_by()
-    }
-    hospitals = list(Hospital.objects.order_by("name", "pk"))
-    suffix = UNIT_SUFFIX[indicator.unit]
-    levels = []
-    for level, label in Level.choices:
-        members = [h for h in hospitals if h.level == level]
-        if not members:
-            continue
-        target = selectors.target_for(indicator, level)
-        computed = {
-            h.pk: rates.compute(*sums[h.pk], unit=indicator.unit, target=target) if h.pk in sums else None
-            for h in members
-        }
-        ranks = charts.rank(
-            {pk: r.value if r is not None else None for pk, r in computed.items()}, direction=indicator.direction
-        )
-        pooled_n, pooled_d = rates.total(sums[h.pk] for h in members if h.pk in sums)
-        funnel: list[charts.FunnelLimits] = []
-        p0: Decimal | None = None
-        if pooled_d and indicator.unit in rates.PROPORTIONS:
-            p0 = Decimal(pooled_n) / Decimal(pooled_d)
-            funnel = charts.funnel(
-                p0, charts.funnel_ns(max(sums[h.pk][1] for h in members if h.pk in sums)), unit=indicator.unit
-            )
-        rows: list[dict[str, Any]] = []
-        for h in members:
-            rate = computed[h.pk]
-            place = ranks.get(h.pk)
-            band = ""
-            if p0 is not None and rate is not None and rate.value is not None:
-                (limits,) = charts.funnel(p0, [rate.denominator], unit=indicator.unit)
-                band = charts.funnel_band(rate.value, limits)
-            rows.append(
-                {
-                    "hospital": h,
-                    "numerator": rate.numerator if rate else None,
-                    "denominator": rate.denominator if rate else None,
-                    "value": rate.value if rate else None,
-                    "rate": _shown(rate),
-                    "rank": place,
-                    "percentile": _num(place.percentile) if place else "",
-                    "met": rate.met if rate else None,
-                    "band": band,
-                }
-            )
-        rows.sort(key=lambda r: (r["rank"] is None, r["rank"].rank if r["rank"] else 0, r["hospital"].name))
-        levels.append(
-            {
-                "level": level,
-                "label": str(label),
-                "target": _target_text(indicator, level),
-                "pooled": f"{_num(p0 * rates.SCALE[indicator.unit])}{suffix}" if p0 is not None else "",
-                "rows": rows,
-                "chart_id": f"funnel-data-{level}",
-                "chart": {
-                    "kind": "funnel",
-                    "unit": suffix,
-                    "series": {
-                        "hospitals": _("医院"),
-                        "centre": _("本级别合并率"),
-                        "l95": _("95% 控制限"),
-                        "l998": _("99.8% 控制限"),
-                        "x": _("分母"),
-                    },
-                    "points": [
-                        {"x": r["denominator"], "y": _float(r["value"]), "label": r["hospital"].name, "band": r["band"]}
-                        for r in rows
-                        if r["value"] is not None
-                    ],
-                    "n": [f.n for f in funnel],
-                    "centre": _float(p0 * rates.SCALE[indicator.unit]) if p0 is not None else None,
-                    "low95": [_float(f.low95) for f in funnel],
-                    "high95": [_float(f.high95) for f in funnel],
-                    "low998": [_float(f.low998) for f in funnel],
-                    "high998": [_float(f.high998) for f in funnel],
-                },
-            }
-        )
-    return levels
 
 
 EXPORT_HEADER = ("级别", "医院", "分子", "分母", "率", "单位", "排名", "参与排名数", "百分位", "达标", "漏斗图")

@@ -16,8 +16,8 @@ from rest_framework.views import APIView
 from accounts.selectors import hospitals_visible_to
 from accounts.services import require_qc_admin
 from indicators import rates, selectors, services
+from indicators.comparison import comparison_levels
 from indicators.models import Indicator
-from indicators.views import comparison_levels
 from scoring.engine import fmt
 from scoring.selectors import assessments_visible_to
 

@@ -1,0 +1,53 @@
+"""How indicator numbers are printed on pages, charts and exports (shared by views and the comparison)."""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from . import rates, selectors
+from .models import Indicator
+
+COMPARATOR_SIGN = {rates.GE: "≥", rates.LE: "≤", rates.EQ: "="}
+UNIT_SUFFIX = {rates.PERCENT: "%", rates.PERMILLE: "‰", rates.RATIO: "", rates.PER_10000: "/万"}
+
+
+def num(value: Decimal) -> str:
+    """Two decimals at most, trailing zeros dropped: 95, 96.67, 0.5."""
+    text = str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@dataclass(frozen=True)
+class RateShown:
+    """A computed rate as the pages print it."""
+
+    text: str
+    ci: str
+    counts: str
+    met: bool | None
+    too_few: bool
+    no_data: bool
+
+
+def shown(rate: rates.Rate | None) -> RateShown | None:
+    if rate is None:
+        return None
+    suffix = UNIT_SUFFIX[rate.unit]
+    counts = f"{rate.numerator}/{rate.denominator}"
+    if rate.value is None:
+        return RateShown("", "", counts, None, rate.too_few, True)
+    ci = f"{num(rate.low)}–{num(rate.high)}{suffix}" if rate.low is not None and rate.high is not None else ""
+    return RateShown(f"{num(rate.value)}{suffix}", ci, counts, rate.met, rate.too_few, False)
+
+
+def target_text(indicator: Indicator, level: str) -> str:
+    target = selectors.target_for(indicator, level)
+    if target is None:
+        return ""
+    return (
+        f"{COMPARATOR_SIGN.get(target.comparator, target.comparator)}{num(target.value)}{UNIT_SUFFIX[indicator.unit]}"
+    )
+
+
+def to_float(value: Decimal | None) -> float | None:
+    """A Decimal for the chart's JSON (geometry only; the tables print the Decimal)."""
+    return None if value is None else float(value)
