@@ -8,10 +8,15 @@ from django.utils.translation import gettext_lazy as _
 def _after_migrate(using: str = "default", **kwargs: Any) -> None:
     from django.db import connections
 
+    from .db_guards import install_case_guards
     from .definitions import ensure_builtin_indicators
-    from .models import Indicator
+    from .models import Case, Indicator
 
-    if Indicator._meta.db_table in connections[using].introspection.table_names():
+    connection = connections[using]
+    tables = connection.introspection.table_names()
+    if Case._meta.db_table in tables:
+        install_case_guards(connection)
+    if Indicator._meta.db_table in tables:
         ensure_builtin_indicators()
 
 

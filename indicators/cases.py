@@ -3,8 +3,16 @@
 A case is identified by its hospital and the department's own `case_id`: importing a case that is already
 stored replaces it, so re-uploading a file or an overlapping period never counts a case twice.
 By default a file is imported whole or not at all; `partial=True` imports only the valid rows.
-On PostgreSQL a CSV is COPYed as text and checked, converted and stored in SQL (the Python path serves XLSX,
-unusual CSVs and SQLite); counts are aggregated from the rollup `CaseRollup`.
+
+Two paths, one set of rules:
+- the *checking* path reads any CSV or XLSX cell by cell (`validate_rows`), names every error by row and
+  column, and upserts through a staging table (PostgreSQL) or the ORM (SQLite);
+- the *streaming* path (PostgreSQL, CSV) takes a file whose every line is in the canonical spelling
+  (`_CanonicalStream`: ISO dates, the English type codes, ASA 1–6 or empty, flags 0/1) and COPYs it straight
+  into `indicators_case`, counting the rollup on the way. Anything it does not recognise, a case that is
+  already stored or a case_id repeated in the file sends the whole file to the checking path, so every
+  error message and the upsert rule come from one place.
+Counts are aggregated from the rollup `CaseRollup`.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import datetime
 import hashlib
 import io
 import re
-import sys
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -385,7 +393,7 @@ def rollup_refresh(*, hospital_id: int, months: Iterable[tuple[int, int]]) -> No
         Case.objects.filter(when, hospital_id=hospital_id)
         .annotate(year=ExtractYear("date"), month=ExtractMonth("date"))
         .values("hospital_id", "year", "month", *CASE_FACTS)
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .order_by()
     )
     sql, params = grouped.query.sql_with_params()
@@ -398,17 +406,21 @@ def rollup_refresh(*, hospital_id: int, months: Iterable[tuple[int, int]]) -> No
         )
 
 
-def period_values_recompute(*, hospital: Hospital, months: set[tuple[int, int]], actor: Any = None) -> int:
+def period_values_recompute(
+    *, hospital: Hospital, months: set[tuple[int, int]], actor: Any = None, recount: bool = True
+) -> int:
     """Rewrite the case-computed monthly counts of `hospital` for `months` from its stored cases.
 
-    The rollup of those hospital-months is recounted first, then the counts are read from it.
+    The rollup of those hospital-months is recounted first (unless the caller has just added to it,
+    `recount=False`), then the counts are read from it.
 
     Counts computed from cases replace whatever the month held (cases are the record); a month
     with no cases left loses its case-computed rows.
     """
     if not months:
         return 0
-    rollup_refresh(hospital_id=hospital.pk, months=months)
+    if recount:
+        rollup_refresh(hospital_id=hospital.pk, months=months)
     indicators, rows = case_counts(hospital_ids=[hospital.pk], months=months)
     values = []
     found: set[tuple[int, int]] = set()
@@ -506,6 +518,12 @@ def _copy_rows(cursor: Any, rows: Iterator[tuple[Any, ...]]) -> None:
         cursor.copy_expert(sql, buffer)
 
 
+def _lock_hospital(hospital: Hospital) -> None:
+    """Imports of one hospital take turns (and the hospital cannot be deleted under an import)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {Hospital._meta.db_table} WHERE id = %s FOR NO KEY UPDATE", [hospital.pk])  # noqa: S608
+
+
 def _stage_postgres(cursor: Any, rows: Iterator[tuple[Any, ...]]) -> None:
     columns = ", ".join(CASE_COLUMNS)
     cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
@@ -516,8 +534,6 @@ def _stage_postgres(cursor: Any, rows: Iterator[tuple[Any, ...]]) -> None:
 
 def _merge_postgres(cursor: Any, hospital: Hospital) -> set[tuple[int, int]]:
     """Upsert the staged cases in one statement; return the months that cases moved out of."""
-    # The same per-hospital turn as the SQL path takes (`_import_csv_postgres`).
-    cursor.execute(f"SELECT 1 FROM {Hospital._meta.db_table} WHERE id = %s FOR NO KEY UPDATE", [hospital.pk])  # noqa: S608
     joined = f"indicators_case c JOIN {STAGE} s ON s.case_id = c.case_id"
     moved_sql = (
         "SELECT DISTINCT EXTRACT(YEAR FROM c.date)::int, EXTRACT(MONTH FROM c.date)::int "  # noqa: S608
@@ -533,22 +549,186 @@ def _merge_postgres(cursor: Any, hospital: Hospital) -> set[tuple[int, int]]:
     return moved
 
 
-# ------------------------------------------------------- PostgreSQL, in SQL --
+# ------------------------------------------------------ PostgreSQL, streamed --
 
-# Exactly the characters Python's str.strip() removes, so SQL trims cells as the Python path does.
-_WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
-# A quote inside a field (not next to a delimiter or line end): PostgreSQL's CSV reading and Python's
-# differ there, and a line of just `\.` ends COPY data; such files take the Python path.
-_COPY_UNSAFE = re.compile(rb'[^,\n"]"[^,\r\n"]|(?:^|\n)\\\.(?:\r|\n|$)')
-CHECKED = "indicators_case_checked"
+# A valid date of 2000–2100 in ISO form, leap years included, as one regular expression.
+_MONTH_DAY = (
+    r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|02-(?:0[1-9]|1\d|2[0-8]))"
+)
+_DATE = rf"(?:20\d\d-{_MONTH_DAY}|20(?:0[48]|[2468][048]|[13579][26])-02-29|2000-02-29|2100-{_MONTH_DAY})"
+# A case_id as the checking path keeps it: 1–64 characters, no surrounding space (\s is exactly what
+# str.strip() removes), no quote, comma or line break (those take the checking path's CSV reading).
+_CASE_ID = r'(?:[^\s,"\x00][^,"\r\n\x00]{0,62}[^\s,"\x00]|[^\s,"\x00])'
+_CELL = {
+    "case_id": _CASE_ID,
+    "date": _DATE,
+    "anesthesia_type": "(?:" + "|".join(t.value for t in AnesthesiaType) + ")",
+    "asa": "[1-6]?",
+    **dict.fromkeys(BOOL_FIELDS, "[01]"),
+}
+READ_CHARS = 1 << 20
 
 
 class _Fallback(Exception):
-    """The CSV cannot be read by COPY exactly as Python reads it: validate it in Python instead."""
+    """The file is not entirely in the canonical spelling: import it through the checking path."""
 
 
 class _Rejected(Exception):
     """The file has errors and a partial import was not asked for: roll back."""
+
+
+class _CanonicalStream:
+    """A CSV file as COPY input for `indicators_case`: every line checked, prefixed with the hospital id.
+
+    `read()` hands COPY about a megabyte of lines at a time; a whole chunk is checked by one possessive
+    regular expression (no Python code per line), and the rollup is counted with `Counter` over the lines
+    minus their case_id. PostgreSQL parses and stores one chunk while Python checks the next. The first
+    line that is not canonical raises `_Fallback`, which aborts the COPY.
+    """
+
+    def __init__(self, text: IO[str], columns: list[str], hospital_id: int) -> None:
+        self.text = text
+        self.prefix = f"{hospital_id},"
+        line = ",".join(_CELL[c] for c in columns)
+        self.chunk_re = re.compile(f"(?:{line}\n)*+")
+        # The rollup key of a line: its month and every other fact, without the case_id and the day.
+        self.key_re = _key_pattern(columns)
+        self.counts: Counter[Any] = Counter()
+        self.lines = 0
+        self.rest = ""
+        self.done = False
+        self.fell_back = False
+
+    def read(self, size: int = -1) -> str:
+        try:
+            return self._read()
+        except (_Fallback, UnicodeDecodeError):
+            self.fell_back = True  # psycopg2 reports it as a cancelled COPY
+            raise
+
+    def _read(self) -> str:
+        if self.done:
+            return ""
+        chunk = self.text.read(READ_CHARS)
+        if not chunk:
+            self.done = True
+            chunk, self.rest = self.rest, ""
+            if not chunk:
+                return ""
+            chunk += "\n"
+        else:
+            chunk = self.rest + chunk
+            cut = chunk.rfind("\n") + 1
+            chunk, self.rest = chunk[:cut], chunk[cut:]
+            if not chunk:
+                if len(self.rest) > 4096:
+                    raise _Fallback  # no canonical line is this long
+                return self._read()
+        if "\r" in chunk:
+            chunk = chunk.replace("\r\n", "\n")
+        if self.chunk_re.fullmatch(chunk) is None:
+            raise _Fallback
+        self.lines += chunk.count("\n")
+        self.counts.update(self.key_re.findall(chunk))
+        return self.prefix + chunk[:-1].replace("\n", "\n" + self.prefix) + "\n"
+
+
+def _key_pattern(columns: list[str]) -> re.Pattern[str]:
+    """A line's rollup key as regex groups: the month ("2026-03"), then each run of columns between
+    case_id and date as one group (split on commas when the key is read back)."""
+    parts: list[str] = []
+    run = 0
+
+    def close() -> None:
+        nonlocal run
+        if run:
+            parts.append("([^,\n]*" + ",[^,\n]*" * (run - 1) + ")")
+            run = 0
+
+    for name in columns:
+        if name == "case_id":
+            close()
+            parts.append("[^,\n]*")
+        elif name == "date":
+            close()
+            parts.append("([0-9]{4}-[0-9]{2})-[0-9]{2}")
+        else:
+            run += 1
+    close()
+    return re.compile("^" + ",".join(parts) + "$", re.M)
+
+
+def _rollup_rows(hospital_id: int, columns: list[str], counts: Counter[Any]) -> list[CaseRollup]:
+    """The rollup rows of streamed cases, from the counted keys (a few thousand, however many cases)."""
+    facts = [c for c in columns if c != "case_id"]
+    at = {name: i for i, name in enumerate(facts)}
+    i_date, i_type, i_asa = at["date"], at["anesthesia_type"], at.get("asa")
+    flag_at = [at.get(name) for name in BOOL_FIELDS]
+    rows = []
+    for key, n in counts.items():
+        cells = ",".join(key).split(",") if isinstance(key, tuple) else key.split(",")
+        month = cells[i_date]
+        asa = cells[i_asa] if i_asa is not None else ""
+        rows.append(
+            CaseRollup(
+                hospital_id=hospital_id,
+                year=int(month[:4]),
+                month=int(month[5:7]),
+                n=n,
+                anesthesia_type=cells[i_type],
+                asa=int(asa) if asa else None,
+                **{name: i is not None and cells[i] == "1" for name, i in zip(BOOL_FIELDS, flag_at, strict=True)},
+            )
+        )
+    return rows
+
+
+def _stream_postgres(hospital: Hospital, file: IO[bytes], out: Validated) -> bool:
+    """Import a canonical CSV of new cases by COPY straight into `indicators_case`; False if it is not one.
+
+    Runs in a savepoint: a non-canonical line (`_Fallback`), a bad encoding, or a case that is stored
+    already or repeated in the file (the primary key refuses it) rolls it back, and the caller takes the
+    checking path. The rollup of streamed cases is added to, not recounted: they are all new.
+    """
+    import psycopg2.errors  # only this path runs on PostgreSQL; the embedded default has no psycopg2 need
+
+    file.seek(0)
+    if file.read(4) == b"PK\x03\x04":
+        file.seek(0)
+        return False  # XLSX
+    file.seek(0)
+    text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
+    try:
+        header = next(csv.reader([text.readline()]), [])
+        try:
+            columns = _columns(header)
+        except CaseFileError:
+            return False
+        if None in columns:
+            return False
+        names = [c for c in columns if c]
+        stream = _CanonicalStream(text, names, hospital.pk)
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.copy_expert(
+                    f"COPY {Case._meta.db_table} (hospital_id, {', '.join(names)}) FROM STDIN WITH (FORMAT csv)",
+                    stream,
+                    READ_CHARS,  # positional: Django's debug cursor wrapper takes no `size=`
+                )
+        except psycopg2.Error as exc:
+            if stream.fell_back or isinstance(exc, psycopg2.errors.UniqueViolation):
+                return False
+            raise
+    finally:
+        text.detach()
+        file.seek(0)
+    if not stream.lines:
+        return False  # an empty file: the checking path says so
+    rollup = _rollup_rows(hospital.pk, names, stream.counts)
+    CaseRollup.objects.bulk_create(rollup, batch_size=1000)
+    out.rows = out.accepted = stream.lines
+    out.months = {(r.year, r.month) for r in rollup}
+    return True
 
 
 def case_import(
@@ -572,22 +752,28 @@ def case_import(
     postgres = connection.vendor == "postgresql"
     try:
         with transaction.atomic():
-            file.seek(0)
-            rows = validate_rows(read_rows(file), hospital.pk, out)
+            moved: set[tuple[int, int]] = set()
+            recount = True
             if postgres:
-                with connection.cursor() as cursor:
-                    # Staging first: the whole file is validated before anything reaches indicators_case.
-                    _stage_postgres(cursor, rows)
+                _lock_hospital(hospital)
+                recount = not _stream_postgres(hospital, file, out)
+            if recount:
+                file.seek(0)
+                rows = validate_rows(read_rows(file), hospital.pk, out)
+                if postgres:
+                    with connection.cursor() as cursor:
+                        # Staging first: the whole file is validated before anything reaches indicators_case.
+                        _stage_postgres(cursor, rows)
+                        if out.error_count and not partial:
+                            raise _Rejected
+                        moved = _merge_postgres(cursor, hospital)
+                else:
+                    # No staging table here: validate the whole file first, then store.
+                    accepted = list(rows)
                     if out.error_count and not partial:
                         raise _Rejected
-                    moved = _merge_postgres(cursor, hospital)
-            else:
-                # No staging table here: validate the whole file first, then store.
-                accepted = list(rows)
-                if out.error_count and not partial:
-                    raise _Rejected
-                moved = _store_sqlite(hospital, iter(accepted))
-            period_values_recompute(hospital=hospital, months=out.months | moved, actor=actor)
+                    moved = _store_sqlite(hospital, iter(accepted))
+            period_values_recompute(hospital=hospital, months=out.months | moved, actor=actor, recount=recount)
             job.status = CaseImport.Status.PARTIAL if out.error_count else CaseImport.Status.IMPORTED
             job.imported = out.accepted
             _finish(job, out)
