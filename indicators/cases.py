@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection, models, transaction
+from django.db import ProgrammingError, connection, models, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
@@ -525,10 +525,9 @@ def _lock_hospital(hospital: Hospital) -> None:
 
 
 def _stage_postgres(cursor: Any, rows: Iterator[tuple[Any, ...]]) -> None:
-    columns = ", ".join(CASE_COLUMNS)
     cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
     # Every identifier below is a module constant, never user input (S608).
-    cursor.execute(f"CREATE TEMP TABLE {STAGE} AS SELECT {columns} FROM indicators_case WITH NO DATA")  # noqa: S608
+    cursor.execute(f"CREATE TEMP TABLE {STAGE} (LIKE indicators_case INCLUDING DEFAULTS)")
     _copy_rows(cursor, rows)
 
 
@@ -683,52 +682,84 @@ def _rollup_rows(hospital_id: int, columns: list[str], counts: Counter[Any]) -> 
     return rows
 
 
-def _stream_postgres(hospital: Hospital, file: IO[bytes], out: Validated) -> bool:
-    """Import a canonical CSV of new cases by COPY straight into `indicators_case`; False if it is not one.
+def _stream_copy(file: IO[bytes], hospital: Hospital, table: str) -> tuple[list[str], _CanonicalStream]:
+    """COPY a canonical CSV into `table` through `_CanonicalStream`; `_Fallback` if the file is not one.
 
-    Runs in a savepoint: a non-canonical line (`_Fallback`), a bad encoding, or a case that is stored
-    already or repeated in the file (the primary key refuses it) rolls it back, and the caller takes the
-    checking path. The rollup of streamed cases is added to, not recounted: they are all new.
-    """
-    import psycopg2.errors  # only this path runs on PostgreSQL; the embedded default has no psycopg2 need
+    Raised, not returned: a COPY that failed leaves the transaction aborted, so the caller's savepoint must
+    see an exception to roll back."""
+    import psycopg2  # only PostgreSQL streams; the embedded default never imports it
 
     file.seek(0)
     if file.read(4) == b"PK\x03\x04":
         file.seek(0)
-        return False  # XLSX
+        raise _Fallback  # XLSX
     file.seek(0)
     text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
     try:
-        header = next(csv.reader([text.readline()]), [])
         try:
-            columns = _columns(header)
-        except CaseFileError:
-            return False
+            columns = _columns(next(csv.reader([text.readline()]), []))
+        except (CaseFileError, UnicodeDecodeError) as exc:
+            raise _Fallback from exc
         if None in columns:
-            return False
+            raise _Fallback
         names = [c for c in columns if c]
         stream = _CanonicalStream(text, names, hospital.pk)
         try:
-            with transaction.atomic(), connection.cursor() as cursor:
+            with connection.cursor() as cursor:
                 cursor.copy_expert(
-                    f"COPY {Case._meta.db_table} (hospital_id, {', '.join(names)}) FROM STDIN WITH (FORMAT csv)",
+                    f"COPY {table} (hospital_id, {', '.join(names)}) FROM STDIN WITH (FORMAT csv)",
                     stream,
                     READ_CHARS,  # positional: Django's debug cursor wrapper takes no `size=`
                 )
         except psycopg2.Error as exc:
-            if stream.fell_back or isinstance(exc, psycopg2.errors.UniqueViolation):
-                return False
+            if stream.fell_back:
+                raise _Fallback from exc
             raise
     finally:
         text.detach()
         file.seek(0)
     if not stream.lines:
-        return False  # an empty file: the checking path says so
-    rollup = _rollup_rows(hospital.pk, names, stream.counts)
-    CaseRollup.objects.bulk_create(rollup, batch_size=1000)
+        raise _Fallback  # an empty file: the checking path says so
+    return names, stream
+
+
+def _stream_postgres(hospital: Hospital, file: IO[bytes], out: Validated) -> tuple[bool, set[tuple[int, int]]] | None:
+    """Import a canonical CSV by streaming it; None if it is not one (the caller takes the checking path).
+
+    New cases go straight into `indicators_case` and their rollup is added to (they are all new). If the
+    key refuses a case that is stored already, the file is streamed again into a staging table and upserted;
+    its months are then recounted. A case_id repeated in the file, a non-canonical line or a bad encoding
+    returns None. Each attempt runs in a savepoint. Returns (recount, months that cases moved out of).
+    """
+    import psycopg2.errors
+
+    try:
+        with transaction.atomic():
+            names, stream = _stream_copy(file, hospital, Case._meta.db_table)
+            rollup = _rollup_rows(hospital.pk, names, stream.counts)
+            CaseRollup.objects.bulk_create(rollup, batch_size=1000)
+            out.rows = out.accepted = stream.lines
+            out.months = {(r.year, r.month) for r in rollup}
+            return False, set()
+    except psycopg2.errors.UniqueViolation:
+        pass  # some cases are stored already (or repeated in the file)
+    except _Fallback:
+        return None
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            cursor.execute(f"CREATE TEMP TABLE {STAGE} (LIKE {Case._meta.db_table} INCLUDING DEFAULTS)")
+            names, stream = _stream_copy(file, hospital, STAGE)
+            moved = _merge_postgres(cursor, hospital)
+    except _Fallback:
+        return None
+    except ProgrammingError as exc:
+        if isinstance(exc.__cause__, psycopg2.errors.CardinalityViolation):
+            return None  # a case_id repeated in the file: the checking path names its rows
+        raise
     out.rows = out.accepted = stream.lines
-    out.months = {(r.year, r.month) for r in rollup}
-    return True
+    out.months = {(r.year, r.month) for r in _rollup_rows(hospital.pk, names, stream.counts)}
+    return True, moved
 
 
 def case_import(
@@ -754,10 +785,13 @@ def case_import(
         with transaction.atomic():
             moved: set[tuple[int, int]] = set()
             recount = True
+            streamed = None
             if postgres:
                 _lock_hospital(hospital)
-                recount = not _stream_postgres(hospital, file, out)
-            if recount:
+                streamed = _stream_postgres(hospital, file, out)
+            if streamed is not None:
+                recount, moved = streamed
+            else:
                 file.seek(0)
                 rows = validate_rows(read_rows(file), hospital.pk, out)
                 if postgres:

@@ -47,14 +47,16 @@ def canonical(n: int, *, start: int = 0, month: int = 3, columns: list[str] = CO
 
 
 @pytest.fixture
-def paths(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Records which path each import took: True for streamed, False for checked."""
-    taken: list[bool] = []
+def paths(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records which path each import took: "new" (streamed into the table), "upsert" (streamed into
+    staging and merged) or "checked"."""
+    taken: list[str] = []
     stream = cases._stream_postgres
 
-    def spy(*args: Any) -> bool:
-        taken.append(stream(*args))
-        return taken[-1]
+    def spy(*args: Any) -> Any:
+        result = stream(*args)
+        taken.append("checked" if result is None else "upsert" if result[0] else "new")
+        return result
 
     monkeypatch.setattr(cases, "_stream_postgres", spy)
     return taken
@@ -73,17 +75,17 @@ def snapshot(hospital_id: int) -> tuple[Any, ...]:
 
 def checked_only(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     def off() -> None:
-        monkeypatch.setattr(cases, "_stream_postgres", lambda *args: False)
+        monkeypatch.setattr(cases, "_stream_postgres", lambda *args: None)
 
     return off
 
 
 def test_a_canonical_file_of_new_cases_is_streamed_and_counted_as_the_checking_path_counts(
-    cast: Cast, paths: list[bool], monkeypatch: pytest.MonkeyPatch
+    cast: Cast, paths: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     text = canonical(300)
     job = case_import(actor=cast.head_a, hospital=cast.hospital_a, file=csv_file(text))
-    assert paths == [True]
+    assert paths == ["new"]
     assert (job.status, job.rows, job.imported, job.rejected) == (CaseImport.Status.IMPORTED, 300, 300, 0)
     checked_only(monkeypatch)()
     case_import(actor=cast.head_b, hospital=cast.hospital_b, file=csv_file(text))
@@ -92,22 +94,22 @@ def test_a_canonical_file_of_new_cases_is_streamed_and_counted_as_the_checking_p
 
 
 def test_any_column_order_with_flags_left_out_streams_and_defaults_the_flags_to_no(
-    cast: Cast, paths: list[bool], monkeypatch: pytest.MonkeyPatch
+    cast: Cast, paths: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     columns = ["anesthesia_type", "block_failed", "case_id", "hypothermia", "date"]
     text = canonical(120, columns=columns)
     case_import(actor=cast.head_a, hospital=cast.hospital_a, file=csv_file(text))
-    assert paths == [True]
+    assert paths == ["new"]
     checked_only(monkeypatch)()
     case_import(actor=cast.head_b, hospital=cast.hospital_b, file=csv_file(text))
     assert snapshot(cast.hospital_a.pk) == snapshot(cast.hospital_b.pk)
     assert not Case.objects.filter(anesthesia_death=True).exists()
 
 
-def test_a_bom_and_crlf_line_ends_still_stream(cast: Cast, paths: list[bool]) -> None:
+def test_a_bom_and_crlf_line_ends_still_stream(cast: Cast, paths: list[str]) -> None:
     text = "\ufeff" + canonical(50).replace("\n", "\r\n")
     job = case_import(actor=cast.head_a, hospital=cast.hospital_a, file=csv_file(text.rstrip("\r\n")))
-    assert paths == [True] and job.imported == 50
+    assert paths == ["new"] and job.imported == 50
     assert Case.objects.filter(hospital=cast.hospital_a, case_id="K000049").exists()
 
 
@@ -124,27 +126,27 @@ def test_a_bom_and_crlf_line_ends_still_stream(cast: Cast, paths: list[bool]) ->
     ],
 )
 def test_anything_not_canonical_takes_the_checking_path_with_the_same_outcome(
-    cast: Cast, paths: list[bool], monkeypatch: pytest.MonkeyPatch, line: str, reason: str
+    cast: Cast, paths: list[str], monkeypatch: pytest.MonkeyPatch, line: str, reason: str
 ) -> None:
     text = canonical(30) + line + "\n"
     job = case_import(actor=cast.head_a, hospital=cast.hospital_a, file=csv_file(text))
-    assert paths == [False], reason
+    assert paths == ["checked"], reason
     checked_only(monkeypatch)()
     again = case_import(actor=cast.head_b, hospital=cast.hospital_b, file=csv_file(text))
     assert (job.status, job.rows, job.imported, job.errors) == (again.status, again.rows, again.imported, again.errors)
     assert snapshot(cast.hospital_a.pk) == snapshot(cast.hospital_b.pk)
 
 
-def test_a_reupload_falls_back_to_the_upsert_and_changes_no_count(cast: Cast, paths: list[bool]) -> None:
+def test_a_reupload_is_streamed_into_the_upsert_and_changes_no_count(cast: Cast, paths: list[str]) -> None:
     text = canonical(200)
     case_import(actor=cast.head_a, hospital=cast.hospital_a, file=csv_file(text))
     first = snapshot(cast.hospital_a.pk)
     case_import(actor=cast.head_a, hospital=cast.hospital_a, file=csv_file(text))
-    assert paths == [True, False]
+    assert paths == ["new", "upsert"]
     assert snapshot(cast.hospital_a.pk) == first
     # New cases of the same month stream again, and the month's counts add up across imports.
     case_import(actor=cast.head_a, hospital=cast.hospital_a, file=csv_file(canonical(50, start=200)))
-    assert paths[-1] is True
+    assert paths[-1] == "new"
     assert Case.objects.filter(hospital=cast.hospital_a).count() == 250
     total = PeriodValue.objects.get(
         hospital=cast.hospital_a, indicator__code="cq2011.anesthesia_mortality", year=2026, month=3
@@ -153,7 +155,7 @@ def test_a_reupload_falls_back_to_the_upsert_and_changes_no_count(cast: Cast, pa
 
 
 def test_a_streamed_error_free_import_stores_nothing_when_a_later_check_fails(
-    cast: Cast, paths: list[bool], monkeypatch: pytest.MonkeyPatch
+    cast: Cast, paths: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def boom(**kwargs: Any) -> int:
         raise RuntimeError("after the COPY")
@@ -190,7 +192,7 @@ def test_streaming_and_checking_agree_on_any_file(
             job = case_import(actor=None, hospital=hospital, file=csv_file(text), partial=partial)
             outcomes.append(((job.status, job.rows, job.imported, job.errors), snapshot(hospital.pk)))
             transaction.set_rollback(True)
-        monkeypatch.setattr(cases, "_stream_postgres", lambda *args: False)
+        monkeypatch.setattr(cases, "_stream_postgres", lambda *args: None)
     monkeypatch.undo()
     assert outcomes[0] == outcomes[1]
 
@@ -214,3 +216,21 @@ def test_deleting_a_hospital_deletes_its_cases_even_in_raw_sql(cast: Cast) -> No
         cursor.execute("DELETE FROM accounts_hospital WHERE id = %s", [gone.pk])
     assert not Case.objects.filter(hospital_id=gone.pk).exists()
     assert Case.objects.filter(hospital=cast.hospital_a).count() == 5
+
+
+def test_an_overlapping_export_that_moves_cases_is_upserted_as_the_checking_path_does(
+    cast: Cast, paths: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = canonical(100, month=3)
+    overlap = canonical(20, start=90, month=4)  # ten March cases moved to April, ten new April cases
+    for text in (first, overlap):
+        case_import(actor=cast.head_a, hospital=cast.hospital_a, file=csv_file(text))
+    assert paths == ["new", "upsert"]
+    checked_only(monkeypatch)()
+    for text in (first, overlap):
+        case_import(actor=cast.head_b, hospital=cast.hospital_b, file=csv_file(text))
+    assert snapshot(cast.hospital_a.pk) == snapshot(cast.hospital_b.pk)
+    march = PeriodValue.objects.get(
+        hospital=cast.hospital_a, indicator__code="cq2011.anesthesia_mortality", year=2026, month=3
+    )
+    assert march.denominator == 90
