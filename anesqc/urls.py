@@ -17,6 +17,7 @@ from indicators.api.views import (
     IndicatorList,
 )
 from indicators.case_urls import api_urlpatterns as case_api_urlpatterns
+from scoring.api.sheet_views import api_urlpatterns as sheet_api_urlpatterns
 from scoring.api.views import AssessmentViewSet, CriterionView, StandardViewSet
 
 from . import views
@@ -50,6 +51,7 @@ api_v1 = [
     ),
     path("assessments/<int:pk>/suggestions/", AssessmentSuggestions.as_view(), name="assessment-suggestions"),
     *case_api_urlpatterns,
+    *sheet_api_urlpatterns,
     *router.urls,
 ]
 

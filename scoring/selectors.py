@@ -7,7 +7,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from accounts.models import Role
 from accounts.selectors import scope_by_hospital
 
-from . import engine, permissions
+from . import engine, excel, permissions
 from .models import (
     AppliesTo,
     Assessment,
@@ -379,3 +379,72 @@ def assessment_variance(assessment: Assessment) -> dict[str, Any] | None:
         "inspection_total": theirs.total,
         "gap": own.total - theirs.total,
     }
+
+
+def score_sheet_standard(standard: Standard) -> excel.SheetStandard:
+    """A standard laid out for a score sheet, chapter by item by criterion, in one query."""
+    criteria = (
+        Criterion.objects.filter(standard=standard)
+        .select_related("item__chapter")
+        .order_by("item__chapter__number", "item__position", "position")
+    )
+    chapters: dict[int, tuple[Chapter, dict[int, tuple[Item, list[excel.SheetCriterion]]]]] = {}
+    for c in criteria:
+        item, chapter = c.item, c.item.chapter
+        items = chapters.setdefault(chapter.pk, (chapter, {}))[1]
+        items.setdefault(item.pk, (item, []))[1].append(
+            excel.SheetCriterion(
+                code=c.code,
+                content=c.content,
+                text=c.text,
+                remark=c.remark,
+                note=c.note,
+                max_points=c.max_points,
+                veto=c.veto,
+                applies_to=c.applies_to,
+                key_specialty_weight=c.key_specialty_weight,
+            )
+        )
+    return excel.SheetStandard(
+        code=standard.code,
+        title=standard.title,
+        document_number=standard.document_number,
+        total_points=standard.total_points,
+        chapters=tuple(
+            excel.SheetChapter(
+                number=chapter.number,
+                title=chapter.title,
+                max_points=chapter.max_points,
+                items=tuple(
+                    excel.SheetItem(code=item.code, title=item.title, max_points=item.max_points, criteria=tuple(rows))
+                    for item, rows in items.values()
+                ),
+            )
+            for chapter, items in chapters.values()
+        ),
+    )
+
+
+def score_sheet_assessment(assessment: Assessment) -> excel.SheetAssessment:
+    """An assessment's header facts, ratings (with versions) and result for a filled score sheet."""
+    ratings = {
+        code: excel.SheetRating(rating=rating, score=score, remark=remark, version=version)
+        for code, rating, score, remark, version in Rating.objects.filter(assessment=assessment).values_list(
+            "criterion__code", "rating", "score", "remark", "version"
+        )
+    }
+    return excel.SheetAssessment(
+        id=assessment.pk,
+        hospital_id=assessment.hospital_id,
+        hospital=assessment.hospital.name,
+        level=assessment.hospital.get_level_display(),
+        key_specialty=assessment.hospital.key_specialty,
+        kind=assessment.kind,
+        kind_label=assessment.get_kind_display(),
+        year=assessment.year,
+        status_label=assessment.get_status_display(),
+        submitted_at=assessment.submitted_at,
+        finalized_at=assessment.finalized_at,
+        result=assessment_result_data(assessment),
+        ratings=ratings,
+    )

@@ -5,6 +5,7 @@ transaction, records an audit event and returns the object. Views, the API,
 the admin and tasks all call these; none holds rules of its own.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from audit.services import audit_record
 
 from . import engine, permissions
 from .errors import AssessmentLocked, RatingConflict
+from .excel import HOSPITAL_ROW, STANDARD_ROW, ParsedSheet, ScoreSheetInvalid, SheetError
 from .models import (
     AppliesTo,
     Assessment,
@@ -117,6 +119,11 @@ def _indicator_suggestion(assessment: Assessment, criterion: Criterion) -> str |
     return suggestions_for(assessment.hospital, assessment.year).get(criterion.code, {}).get("rating")
 
 
+def normalize_remark(remark: str) -> str:
+    """A remark with plain "\n" line breaks: browsers send CRLF, spreadsheets keep LF, and both must compare equal."""
+    return remark.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def rating_authorize(*, actor: Any, assessment: Assessment) -> None:
     """Refuse (403) an actor who may see but not rate the assessment; checked before input is read."""
     if not permissions.can_rate(actor, assessment):
@@ -133,11 +140,13 @@ def rating_set(
     score: Decimal | None = None,
     remark: str = "",
     expected_version: int | None = None,
+    reason: str = "",
 ) -> Rating:
     """Rate one criterion of a draft assessment; the score follows from the rating (see engine.resolve_score).
 
     `expected_version` is the rating's version the writer loaded (0: none yet). If someone
     saved in between, RatingConflict carries their rating and nothing is written.
+    `reason` goes to the audit record, e.g. the score sheet a rating was imported from.
     """
     rating_authorize(actor=actor, assessment=assessment)
     if not permissions.can_rate_criterion(actor, assessment, criterion):
@@ -163,7 +172,7 @@ def rating_set(
     obj.version += 1
     obj.rating = rating
     obj.score = resolved
-    obj.remark = remark
+    obj.remark = normalize_remark(remark)
     obj.rated_by = actor
     obj.save()
     after = _rating_snapshot(obj) or {}
@@ -177,10 +186,143 @@ def rating_set(
         obj=obj,
         before=before,
         after=after,
+        reason=reason,
         assessment=assessment,
         criterion=criterion,
     )
     return obj
+
+
+@dataclass(frozen=True)
+class RatingsImported:
+    """What a score-sheet import stored: ratings written, and rated rows equal to what was already stored."""
+
+    imported: int
+    unchanged: int
+
+
+def _sheet_identity_errors(assessment: Assessment, sheet: ParsedSheet) -> list[SheetError]:
+    """A sheet of another standard or another hospital is refused whole, before any row is read."""
+    if sheet.standard_code != assessment.standard.code:
+        return [
+            SheetError(
+                STANDARD_ROW,
+                "B",
+                _("评价标准"),
+                _("此表是标准 %(sheet)s 的评分表，本评审使用标准 %(standard)s。")
+                % {"sheet": sheet.standard_code or "—", "standard": assessment.standard.code},
+            )
+        ]
+    if sheet.hospital_id is not None and sheet.hospital_id != assessment.hospital_id:
+        return [
+            SheetError(
+                HOSPITAL_ROW,
+                "B",
+                _("医院"),
+                _("此表是 %(sheet)s 的评分表，不能导入 %(hospital)s 的评审。")
+                % {"sheet": sheet.hospital or "—", "hospital": assessment.hospital.name},
+            )
+        ]
+    return []
+
+
+def _same_as_stored(stored: Rating, rating: str, score: Decimal | None, remark: str, max_points: Decimal) -> bool:
+    if stored.rating != rating or normalize_remark(stored.remark) != normalize_remark(remark):
+        return False
+    try:
+        return engine.resolve_score(rating=rating, max_points=max_points, score=score) == stored.score
+    except engine.RatingError:
+        return False
+
+
+def ratings_import(*, actor: Any, assessment: Assessment, sheet: ParsedSheet, file_name: str = "") -> RatingsImported:
+    """Store every rated row of an uploaded score sheet through rating_set, or nothing at all.
+
+    Each row goes through rating_set (in its savepoint), so it is checked, versioned and
+    audited exactly like a rating saved in the form. Rows equal to the stored rating are
+    left alone. A sheet exported from this same assessment carries each rating's version:
+    a criterion changed since the export is a conflict. If any row fails, everything is
+    rolled back and ScoreSheetInvalid lists every failure by row and column.
+    """
+    rating_authorize(actor=actor, assessment=assessment)
+    reason = _("导入评分表 %(name)s") % {"name": file_name} if file_name else _("导入评分表")
+    with transaction.atomic():
+        assessment = _locked_for_update(assessment)
+        _require_status(
+            assessment,
+            (AssessmentStatus.DRAFT, AssessmentStatus.RETURNED),
+            _("评审已提交或已定稿，不能再导入评分。"),
+        )
+        identity = _sheet_identity_errors(assessment, sheet)
+        if identity:
+            raise ScoreSheetInvalid(identity)
+        errors = list(sheet.errors)
+        criteria = {
+            c.code: c
+            for c in Criterion.objects.filter(standard_id=assessment.standard_id).select_related("item__chapter")
+        }
+        stored = {r.criterion_id: r for r in Rating.objects.filter(assessment=assessment)}
+        same_assessment = sheet.assessment_id == assessment.pk
+        imported = unchanged = 0
+
+        def fail(row: int, key: str, reason: str) -> None:
+            letter, heading = sheet.column(key)
+            errors.append(SheetError(row, letter, heading, reason))
+
+        for row in sheet.rows:
+            criterion = criteria.get(row.code)
+            if criterion is None:
+                fail(
+                    row.row,
+                    "code",
+                    _("标准 %(standard)s 中没有编号为 %(code)s 的细则。")
+                    % {"standard": assessment.standard.code, "code": row.code},
+                )
+                continue
+            current = stored.get(criterion.pk)
+            if current is not None and _same_as_stored(
+                current, row.rating, row.score, row.remark, criterion.max_points
+            ):
+                unchanged += 1
+                continue
+            try:
+                rating_set(
+                    actor=actor,
+                    assessment=assessment,
+                    criterion=criterion,
+                    rating=row.rating,
+                    score=row.score,
+                    remark=row.remark,
+                    expected_version=sheet.versions.get(row.code, 0) if same_assessment else None,
+                    reason=reason,
+                )
+            except ValidationError as exc:
+                by_field = exc.message_dict if hasattr(exc, "error_dict") else {"criterion": exc.messages}
+                for field, messages in by_field.items():
+                    key = field if field in ("rating", "score") else "code"
+                    for message in messages:
+                        fail(row.row, key, message)
+            except (PermissionDenied, AssessmentLocked) as exc:
+                fail(row.row, "code", getattr(exc, "message", None) or str(exc))
+            except RatingConflict as exc:
+                theirs = exc.current
+                fail(
+                    row.row,
+                    "code",
+                    _("导出评分表后，%(who)s 已修改此细则（现为“%(rating)s”%(score)s 分）；请重新导出后再导入。")
+                    % {
+                        "who": (theirs.rated_by.get_full_name() or theirs.rated_by.username)
+                        if theirs is not None and theirs.rated_by is not None
+                        else _("其他人"),
+                        "rating": theirs.get_rating_display() if theirs is not None else "—",
+                        "score": engine.fmt(theirs.score) if theirs is not None else "—",
+                    },
+                )
+            else:
+                imported += 1
+        if errors:
+            raise ScoreSheetInvalid(errors)
+    return RatingsImported(imported=imported, unchanged=unchanged)
 
 
 @transaction.atomic

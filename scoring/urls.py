@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import excel_views, views
 
 urlpatterns = [
     path("assessments/", views.assessment_list, name="assessment-list"),
@@ -17,4 +17,7 @@ urlpatterns = [
     path("assessments/<int:pk>/variance/", views.assessment_variance, name="assessment-variance"),
     path("assessments/<int:pk>/history/", views.assessment_history, name="assessment-history"),
     path("assessments/<int:pk>/history.csv", views.assessment_history_csv, name="assessment-history-csv"),
+    path("assessments/<int:pk>/sheet.xlsx", excel_views.assessment_sheet, name="assessment-sheet"),
+    path("assessments/<int:pk>/sheet/", excel_views.assessment_sheet_import, name="assessment-sheet-import"),
+    path("standards/<slug:code>/sheet.xlsx", excel_views.standard_sheet, name="standard-sheet"),
 ]

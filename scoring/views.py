@@ -112,6 +112,10 @@ def assessment_detail(request: HtmxHttpRequest, pk: int, chapter: int | None = N
         AssessmentStatus.RETURNED,
     )
     page["can_finalize"] = permissions.can_finalize(request.user, assessment) and assessment.status == "submitted"
+    page["can_import_sheet"] = permissions.can_rate(request.user, assessment) and assessment.status in (
+        AssessmentStatus.DRAFT,
+        AssessmentStatus.RETURNED,
+    )
     template = "scoring/partials/criteria.html" if request.htmx else "scoring/assessment_detail.html"
     return render(request, template, page)
 

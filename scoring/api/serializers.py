@@ -184,3 +184,21 @@ class ResultSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=[engine.INCOMPLETE, engine.FAIL, engine.PASS])
     thresholds_met = serializers.ListField(child=serializers.CharField())
     next_threshold = NextThresholdSerializer(allow_null=True)
+
+
+class ScoreSheetUploadSerializer(serializers.Serializer):
+    """The multipart body of a score-sheet import (documents the schema; the file is read by the view)."""
+
+    file = serializers.FileField(help_text="A score sheet (.xlsx) exported by anesqc and filled in.")
+
+
+class ScoreSheetImportedSerializer(serializers.Serializer):
+    imported = serializers.IntegerField(help_text="Ratings written, each through the same service as the form.")
+    unchanged = serializers.IntegerField(help_text="Rated rows equal to the stored rating, left alone.")
+
+
+class SheetErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(allow_null=True, help_text="Worksheet row (as Excel numbers it); null: the file.")
+    column = serializers.CharField(help_text='Column letter(s), e.g. "J" or "G–I"; empty: the whole row or file.')
+    header = serializers.CharField(help_text="That column's heading in the sheet.")
+    reason = serializers.CharField()
