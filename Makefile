@@ -59,14 +59,14 @@ test:
 	@$(MAKE) --no-print-directory venv
 	$(TEST_ENV) $(VENV)/bin/ruff check .
 	$(TEST_ENV) $(VENV)/bin/ruff format --check .
-	$(TEST_ENV) DATABASE_URL=sqlite://:memory: $(VENV)/bin/mypy anesqc accounts audit scoring rounds evidence rectification indicators
+	$(TEST_ENV) DATABASE_URL=sqlite://:memory: $(VENV)/bin/mypy anesqc accounts audit scoring rounds evidence rectification indicators departments
 	$(TEST_ENV) DATABASE_URL=sqlite://:memory: $(VENV_PY) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) scripts/with-services --redis -- $(VENV_PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	DEBUG=true DATABASE_URL=sqlite://:memory: $(VENV)/bin/mypy anesqc accounts audit scoring rounds evidence rectification indicators
+	DEBUG=true DATABASE_URL=sqlite://:memory: $(VENV)/bin/mypy anesqc accounts audit scoring rounds evidence rectification indicators departments
 
 bench: venv
 	DEBUG=false SECRET_KEY=bench-only $(VENV_PY) bench/run.py

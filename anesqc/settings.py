@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "rectification",
     "rounds",
     "indicators",
+    "departments",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import AssignmentViewSet, HospitalViewSet, UserViewSet
+from departments.api.urls import api_urlpatterns as profile_api_urlpatterns
 from indicators.api.views import (
     AssessmentSuggestions,
     HospitalIndicatorValues,
@@ -51,6 +52,7 @@ api_v1 = [
     ),
     path("assessments/<int:pk>/suggestions/", AssessmentSuggestions.as_view(), name="assessment-suggestions"),
     *case_api_urlpatterns,
+    *profile_api_urlpatterns,
     *sheet_api_urlpatterns,
     *router.urls,
 ]
@@ -68,6 +70,7 @@ urlpatterns = [
     path("", include("rounds.urls")),
     path("", include("indicators.urls")),
     path("", include("indicators.case_urls")),
+    path("", include("departments.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),

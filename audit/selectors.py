@@ -35,6 +35,10 @@ ACTION_LABELS: dict[str, Promise] = {
     "rectification.evidence_upload": gettext_lazy("上传整改材料"),
     "rectification.answer": gettext_lazy("答复整改"),
     "rectification.verify": gettext_lazy("核验整改"),
+    "profile.save": gettext_lazy("填写科室概况"),
+    "profile.document_upload": gettext_lazy("上传概况材料"),
+    "profile.document_delete": gettext_lazy("删除概况材料"),
+    "rule.set": gettext_lazy("修改细则规则"),
 }
 
 # Field labels, in the order changes are listed; fields not named here follow under their raw key.
@@ -44,6 +48,7 @@ FIELD_LABELS: dict[str, Promise] = {
     "score": gettext_lazy("得分"),
     "remark": gettext_lazy("备注"),
     "suggested": gettext_lazy("指标建议"),
+    "profile_suggested": gettext_lazy("概况测算建议"),
     "name": gettext_lazy("文件"),
     "review_status": gettext_lazy("审核结论"),
     "review_reason": gettext_lazy("审核意见"),
@@ -83,6 +88,8 @@ def _assessment_choices(field: str) -> dict[Any, Any]:
     enums: dict[str, type[models.Choices]] = {
         "status": AssessmentStatus,
         "rating": RatingValue,
+        "suggested": RatingValue,
+        "profile_suggested": RatingValue,
         "review_status": ReviewStatus,
         "kind": AssessmentKind,
     }

@@ -172,6 +172,16 @@ def _indicator_suggestions(assessment: Assessment, criterion_ids: list[int]) -> 
     return suggestions_for(assessment.hospital, assessment.year)
 
 
+def _rule_evaluations(assessment: Assessment, criterion_ids: list[int]) -> dict[str, Any]:
+    """What the department profile's rules say about these criteria, for the assessment's year."""
+    from departments.models import CriterionRule  # departments build on scoring
+    from departments.selectors import evaluations_for
+
+    if not CriterionRule.objects.filter(criterion_id__in=criterion_ids).exists():
+        return {}
+    return evaluations_for(assessment.hospital, assessment.year, assessment.standard_id)
+
+
 def _entries(assessment: Assessment, criteria: list[Criterion], user: Any) -> list[dict[str, Any]]:
     """Each applicable criterion with what the page shows and allows: a constant number of queries.
 
@@ -203,6 +213,7 @@ def _entries(assessment: Assessment, criteria: list[Criterion], user: Any) -> li
         for r in CriterionReturn.objects.filter(assessment=department, criterion_id__in=ids, status=ReturnStatus.OPEN)
     }
     suggestions = _indicator_suggestions(assessment, ids)
+    rule_checks = _rule_evaluations(assessment, ids)
     rateable = permissions.can_rate(user, assessment)
     chapters_allowed = permissions.rateable_chapters(user, assessment) if rateable else set()
     upload = department is assessment and evidence_permissions.can_upload(user, department)
@@ -244,6 +255,7 @@ def _entries(assessment: Assessment, criteria: list[Criterion], user: Any) -> li
                 "open_return": open_returns.get(c.pk),
                 "can_return": can_return and c.pk not in open_returns,
                 "suggestion": suggestions.get(c.code),
+                "rule_check": rule_checks.get(c.code),
             }
         )
     return entries

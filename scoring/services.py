@@ -124,6 +124,16 @@ def normalize_remark(remark: str) -> str:
     return remark.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _profile_suggestion(assessment: Assessment, criterion: Criterion) -> str | None:
+    """The rating the department profile's rule suggests for this criterion ("met"/"unmet"), if any."""
+    from departments.models import CriterionRule  # departments build on scoring
+    from departments.selectors import suggestion_for
+
+    if not CriterionRule.objects.filter(criterion_id=criterion.pk).exists():
+        return None
+    return suggestion_for(assessment.hospital, assessment.year, assessment.standard_id, criterion.code)
+
+
 def rating_authorize(*, actor: Any, assessment: Assessment) -> None:
     """Refuse (403) an actor who may see but not rate the assessment; checked before input is read."""
     if not permissions.can_rate(actor, assessment):
@@ -164,6 +174,14 @@ def rating_set(
     except engine.RatingError as exc:
         raise ValidationError({exc.field: RATING_MESSAGES[exc.code] % exc.params}) from exc
 
+    suggested = {
+        "suggested": _indicator_suggestion(assessment, criterion),
+        "profile_suggested": _profile_suggestion(assessment, criterion),
+    }
+    overridden = [key for key, value in suggested.items() if value is not None and value != rating]
+    if overridden and assessment.kind == AssessmentKind.INSPECTION and not remark.strip():
+        # The inspector may override what the indicators or the profile suggest, but says why.
+        raise ValidationError({"remark": _("评定与系统测算建议不同，请在备注中说明理由。")})
     existing = Rating.objects.filter(assessment=assessment, criterion=criterion).select_related("rated_by").first()
     if expected_version is not None and expected_version != (existing.version if existing else 0):
         raise RatingConflict(existing)
@@ -176,10 +194,8 @@ def rating_set(
     obj.rated_by = actor
     obj.save()
     after = _rating_snapshot(obj) or {}
-    suggested = _indicator_suggestion(assessment, criterion)
-    if suggested is not None:
-        # Whether the rater followed the indicators or overrode them stays in the history.
-        after["suggested"] = suggested
+    # Whether the rater followed the indicators and the profile, or overrode them, stays in the history.
+    after.update({key: value for key, value in suggested.items() if value is not None})
     audit_record(
         actor=actor,
         action="rating.set",

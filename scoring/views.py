@@ -166,6 +166,9 @@ def rating_save(request: HtmxHttpRequest, pk: int, code: str) -> HttpResponse:
     if not request.htmx:
         if state == "saved":
             messages.success(request, _("已保存 %(code)s。") % {"code": code})
+        elif errors:
+            details = "；".join(str(m) for problems in errors.values() for m in problems)
+            messages.error(request, _("%(code)s 未保存：%(details)s") % {"code": code, "details": details})
         else:
             messages.error(request, _("%(code)s 未保存，请检查后重试。") % {"code": code})
         chapter = criterion.item.chapter.number

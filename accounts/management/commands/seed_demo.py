@@ -60,6 +60,7 @@ class Command(BaseCommand):
         standard = Standard.objects.get(code="cq2011")
         Assessment.objects.get_or_create(hospital=hospitals[0], standard=standard, kind=AssessmentKind.SELF, year=2026)
         self._seed_round(standard, hospitals)
+        self._seed_profiles(hospitals)
 
         self.stdout.write(self.style.SUCCESS("演示数据已就绪（demo data ready）："))
         self.stdout.write(f"  检查轮次：{ROUND_NAME}（质控专家 inspector 为前两家医院的检查组组长）")
@@ -70,6 +71,24 @@ class Command(BaseCommand):
         for username, password, role, hospital_index, _ in USERS:
             where = f" @ {hospitals[hospital_index].name}" if hospital_index is not None else ""
             self.stdout.write(f"  {username:<10} {password:<22} {role}{where}")
+
+    def _seed_profiles(self, hospitals: list[Hospital]) -> None:
+        """2026 profiles of the first two hospitals, with a few shortfalls to show (kept if already entered)."""
+        from departments.models import DepartmentProfile
+
+        demo = {
+            "or_tables": 20, "non_or_tables": 4, "surgical_beds": 1200, "operations_per_year": 24000,
+            "rr_beds": 6, "aicu_beds": 8, "pain_clinic_area": 60, "pain_ward_beds": 6, "pain_ward_area_per_bed": 5,
+            "clinical_staff": 46, "rr_doctors": 2, "rr_nurses": 3, "aicu_doctors": 5, "aicu_nurses": 24,
+            "pain_clinic_doctors": 2, "pain_clinic_nurses": 2, "pain_ward_doctors": 2, "pain_ward_nurses": 3,
+            "doctors_total": 40, "doctors_bachelor": 40, "director_title": "chief", "director_certified": True,
+            "monitors": 20, "anesthesia_machines": 20, "petco2_monitors": 16, "defibrillators": 2, "rr_monitors": 6,
+            "rr_ventilators": 2, "invasive_bp_monitors": 10, "hemodynamic_monitors": 1, "respiratory_monitors": 2,
+            "blood_salvage_machines": 1, "crrt_machines": 1, "fibreoptic_scopes": 2, "tee_machines": 1,
+            "airway_device_types": 3, "general_anesthetics": 14000, "regional_anesthetics": 6000,
+        }  # fmt: skip
+        for hospital in hospitals[:2]:
+            DepartmentProfile.objects.get_or_create(hospital=hospital, year=2026, defaults=demo)
 
     def _seed_round(self, standard: Standard, hospitals: list[Hospital]) -> None:
         """A demo round over the first two hospitals, built through the same services the UI uses."""
