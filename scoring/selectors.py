@@ -87,16 +87,17 @@ def criterion_specs(standard_id: int) -> list[engine.CriterionSpec]:
 
 
 def assessment_result(assessment: Assessment) -> engine.Result:
-    """Score an assessment with the engine: a constant five queries whatever the number of ratings."""
+    """Score an assessment with the engine: a constant four queries whatever the number of ratings
+    (sections, ratings, criteria, thresholds)."""
     standard_id = assessment.standard_id
-    chapters = [
-        engine.SectionSpec(key=str(n), title=t)
-        for n, t in Chapter.objects.filter(standard_id=standard_id).values_list("number", "title")
-    ]
-    items = [
-        engine.SectionSpec(key=c, title=t)
-        for c, t in Item.objects.filter(chapter__standard_id=standard_id).values_list("code", "title")
-    ]
+    sections = list(
+        Item.objects.filter(chapter__standard_id=standard_id)
+        .order_by("chapter__number", "position")
+        .values_list("chapter__number", "chapter__title", "code", "title")
+    )
+    # Chapters come with their items: one query for both (every chapter of a standard has items).
+    chapters = [engine.SectionSpec(key=str(n), title=t) for n, t in dict.fromkeys((n, t) for n, t, _c, _i in sections)]
+    items = [engine.SectionSpec(key=c, title=t) for _n, _t, c, t in sections]
     ratings = {
         code: engine.RatingInput(rating=r, score=s)
         for code, r, s in Rating.objects.filter(assessment=assessment).values_list("criterion__code", "rating", "score")

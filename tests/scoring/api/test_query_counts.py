@@ -2,7 +2,7 @@
 
 Every request spends one query on authentication (the token, joined to its user).
 The rest is the endpoint's own, and must not grow with the data: a standard tree
-is prefetched in five queries, a result is computed from six flat reads, and
+is prefetched in five queries, a result is computed from five flat reads, and
 lists are one COUNT plus one page, with hospitals and standards joined in.
 """
 
@@ -25,7 +25,7 @@ QUERIES = {
     "standard-detail": AUTH + 5,  # standard, thresholds, chapters, items, criteria
     "criterion-detail": AUTH + 1,
     "assessment-detail": AUTH + 1,  # assessment joined to hospital and standard
-    "assessment-result": AUTH + 6,  # assessment, chapters, items, ratings, criteria, thresholds
+    "assessment-result": AUTH + 5,  # assessment, chapters with their items, ratings, criteria, thresholds
     "assessment-ratings": AUTH + 2,  # assessment, ratings joined to criterion, rater and hospital
     "list": AUTH + 2,  # COUNT, then the page with its joins
     "empty-list": AUTH + 1,  # COUNT is 0, so no page is read
