@@ -4,7 +4,8 @@
 #   make test           lint + migrations check + pytest on throwaway PostgreSQL/Redis
 #                       (PYTEST_ARGS='-k foo -x' to pass arguments to pytest)
 #   make lint           ruff check + ruff format --check + mypy
-#   make bench          speed as ratios against floors measured in the same run
+#   make bench          speed as ratios against floors measured in the same run, on throwaway
+#                       PostgreSQL/Redis with gunicorn serving (BENCH_ARGS=--quick for a short run)
 #   make messages       refresh and compile the English translations (needs gettext)
 #   make venv           create/update .venv from requirements-dev.txt
 #   make clean          remove .venv, db.sqlite3 and var/
@@ -19,6 +20,7 @@ VENV_PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 # Environment for the test run. makemigrations needs no database server: it
 # runs against an in-memory SQLite database (so it leaves no db.sqlite3).
@@ -69,7 +71,8 @@ lint: venv
 	DEBUG=true DATABASE_URL=sqlite://:memory: $(VENV)/bin/mypy anesqc accounts audit scoring rounds evidence rectification indicators departments
 
 bench: venv
-	DEBUG=false SECRET_KEY=bench-only $(VENV_PY) bench/run.py
+	$(VENV_PY) -m pip install --disable-pip-version-check -q -r requirements-bench.txt
+	DEBUG=false SECRET_KEY=bench-only CONN_MAX_AGE=60 scripts/with-services --redis -- $(VENV_PY) bench/all.py $(BENCH_ARGS)
 
 messages: venv
 	DEBUG=true $(VENV_PY) manage.py makemessages -l en --ignore=.venv --ignore=tests

@@ -26,6 +26,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Hospital, Level
+from bench.common import Row, dump, print_table
 from indicators.cases import BOOL_FIELDS, case_counts, case_import
 
 
@@ -44,6 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench/cases.py needs PostgreSQL: scripts/with-services -- .venv/bin/python bench/cases.py")
@@ -102,15 +104,18 @@ def main() -> None:
     aggregate()  # warm the cache for both
     count_s = timed(count_all, repeat=5)
     agg_s = timed(aggregate, repeat=5)
-    print(f"{'figure':<44}{'seconds':>10}{'ratio':>8}")
-    print(f"{'(a) raw COPY of the CSV (floor)':<44}{copy_s:>10.2f}")
-    print(f"{'(a2) raw COPY into a table keyed by case_id':<44}{keyed_s:>10.2f}{keyed_s / copy_s:>7.2f}×")
-    print(f"{'(b) case_import (validate, COPY, store, counts)':<44}{import_s:>10.2f}{import_s / copy_s:>7.2f}×")
-    print(f"{'(b2) the same file again (staged, upserted)':<44}{reupload_s:>10.2f}{reupload_s / copy_s:>7.2f}×")
-    print(f"{'(c) SELECT count(*) FROM indicators_case':<44}{count_s:>10.3f}")  # noqa: S608
-    print(f"{'(d) every indicator by hospital and month':<44}{agg_s:>10.3f}{agg_s / count_s:>7.2f}×")
-    print("(d) is one SUM(n) FILTER (…) query over the rollup (indicators_caserollup), refreshed by (b)")
-    print(f"medians of {args.repeat}; goals: (b)/(a) ≤ 2, (d)/(c) ≤ 1.5; (a2) shows what the identity key alone costs")
+    n = f"{args.rows:,}"
+    rows = [
+        Row(f"case import: raw COPY of {n} rows (floor)", copy_s, "s"),
+        Row("case import: raw COPY into a table keyed by case_id", keyed_s, "s", floor=copy_s),
+        Row(f"case import: {n} new cases (streamed)", import_s, "s", floor=copy_s, goal="≤ 2"),
+        Row(f"case import: the same {n} again (staged upsert)", reupload_s, "s", floor=copy_s),
+        Row("case aggregation: SELECT count(*) (floor)", count_s, "s"),
+        Row("case aggregation: every indicator by hospital and month", agg_s, "s", floor=count_s, goal="≤ 1.5"),
+    ]
+    print_table(rows, f"medians of {args.repeat}; the aggregation is one SUM(n) FILTER (…) query over the rollup")
+    if args.json:
+        dump(rows, args.json)
 
 
 if __name__ == "__main__":

@@ -682,6 +682,23 @@ def _rollup_rows(hospital_id: int, columns: list[str], counts: Counter[Any]) -> 
     return rows
 
 
+def _copy_rollup(rows: list[CaseRollup]) -> None:
+    """Store rollup rows with one COPY (thousands of rows: far cheaper than INSERTs built by the ORM)."""
+    columns = ["hospital_id", "year", "month", "n", *CASE_FACTS]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in rows:
+        writer.writerow(
+            ["" if (v := getattr(row, c)) is None else (int(v) if isinstance(v, bool) else v) for c in columns]
+        )
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.copy_expert(
+            f"COPY {CaseRollup._meta.db_table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)",
+            buffer,
+        )
+
+
 def _stream_copy(file: IO[bytes], hospital: Hospital, table: str) -> tuple[list[str], _CanonicalStream]:
     """COPY a canonical CSV into `table` through `_CanonicalStream`; `_Fallback` if the file is not one.
 
@@ -737,7 +754,7 @@ def _stream_postgres(hospital: Hospital, file: IO[bytes], out: Validated) -> tup
         with transaction.atomic():
             names, stream = _stream_copy(file, hospital, Case._meta.db_table)
             rollup = _rollup_rows(hospital.pk, names, stream.counts)
-            CaseRollup.objects.bulk_create(rollup, batch_size=1000)
+            _copy_rollup(rollup)
             out.rows = out.accepted = stream.lines
             out.months = {(r.year, r.month) for r in rollup}
             return False, set()

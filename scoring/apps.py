@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 def _after_migrate(using: str = "default", **kwargs: Any) -> None:
     from django.db import connections
 
-    from .db_guards import install_finalized_guards
+    from .db_guards import install_finalized_guards, install_revision_triggers
     from .models import Standard
     from .standards import ensure_builtin_standards
 
@@ -16,6 +16,7 @@ def _after_migrate(using: str = "default", **kwargs: Any) -> None:
     connection = connections[using]
     if Standard._meta.db_table in connection.introspection.table_names():
         install_finalized_guards(connection)
+        install_revision_triggers(connection)
         ensure_builtin_standards()
 
 

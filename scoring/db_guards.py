@@ -1,4 +1,5 @@
 """Database guard: a finalized assessment and its ratings cannot change, whatever path writes.
+Also the standard's revision number, bumped by any change to its parts (see Standard.revision).
 
 Services answer 409 before reaching the database; these triggers catch every
 other path (ORM save, queryset update/delete, raw SQL) on PostgreSQL, and
@@ -83,8 +84,41 @@ SQLITE_REVERSE = [
 ]
 
 
+# The standard's revision: any write to its parts gives every standard a new revision number. PostgreSQL
+# takes it from a sequence, which a rollback does not rewind, so a number never stands for two contents.
+_PARTS = ("scoring_chapter", "scoring_item", "scoring_criterion", "scoring_gradethreshold")
+_REVISION_FUNCTION = """
+CREATE SEQUENCE IF NOT EXISTS scoring_standard_revision_seq;
+CREATE OR REPLACE FUNCTION scoring_standard_revise() RETURNS trigger AS $$
+BEGIN
+    UPDATE scoring_standard SET revision = nextval('scoring_standard_revision_seq');
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+"""
+_REVISION_TRIGGER = """
+DROP TRIGGER IF EXISTS TABLE_revise ON TABLE;
+CREATE TRIGGER TABLE_revise AFTER INSERT OR UPDATE OR DELETE ON TABLE
+    FOR EACH STATEMENT EXECUTE FUNCTION scoring_standard_revise();
+"""
+# Table names are the constants above, never input.
+POSTGRES_REVISION = _REVISION_FUNCTION + "".join(_REVISION_TRIGGER.replace("TABLE", t) for t in _PARTS)
+POSTGRES_REVISION_REVERSE = "".join(
+    "DROP TRIGGER IF EXISTS TABLE_revise ON TABLE;".replace("TABLE", t) for t in _PARTS
+) + ("DROP FUNCTION IF EXISTS scoring_standard_revise(); DROP SEQUENCE IF EXISTS scoring_standard_revision_seq;")
+_SQLITE_REVISION = """CREATE TRIGGER IF NOT EXISTS TABLE_revise_OP AFTER OP ON TABLE
+        BEGIN UPDATE scoring_standard SET revision = abs(random()); END"""
+SQLITE_REVISION = [
+    _SQLITE_REVISION.replace("TABLE", t).replace("OP", op) for t in _PARTS for op in ("INSERT", "UPDATE", "DELETE")
+]
+SQLITE_REVISION_REVERSE = [
+    f"DROP TRIGGER IF EXISTS {t}_revise_{op}" for t in _PARTS for op in ("INSERT", "UPDATE", "DELETE")
+]
+
 FORWARD = {"postgresql": [POSTGRES_FORWARD], "sqlite": SQLITE_FORWARD}
 REVERSE = {"postgresql": [POSTGRES_REVERSE], "sqlite": SQLITE_REVERSE}
+REVISION_FORWARD = {"postgresql": [POSTGRES_REVISION], "sqlite": SQLITE_REVISION}
+REVISION_REVERSE = {"postgresql": [POSTGRES_REVISION_REVERSE], "sqlite": SQLITE_REVISION_REVERSE}
 
 
 def _execute(connection: Any, statements: dict[str, list[str]]) -> None:
@@ -102,3 +136,12 @@ def install_finalized_guards(connection: Any) -> None:
 def remove_finalized_guards(connection: Any) -> None:
     """Drop the triggers."""
     _execute(connection, REVERSE)
+
+
+def install_revision_triggers(connection: Any) -> None:
+    """Create (or re-create) the triggers that give the standards a new revision when a part changes."""
+    _execute(connection, REVISION_FORWARD)
+
+
+def remove_revision_triggers(connection: Any) -> None:
+    _execute(connection, REVISION_REVERSE)

@@ -21,6 +21,9 @@ class Standard(models.Model):
     issued_on = models.DateField(_("发布日期"), null=True, blank=True)
     total_points = models.DecimalField(_("总分"), max_digits=7, decimal_places=2)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Changes whenever a chapter, item, criterion or threshold of any standard changes (a database trigger,
+    # scoring/db_guards.py), so what is derived from the standard can be cached under (id, revision).
+    revision = models.BigIntegerField(_("修订号"), default=0, editable=False)
 
     class Meta:
         ordering = ["code"]

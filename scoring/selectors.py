@@ -1,5 +1,7 @@
 """Reads of standards and assessments, scoped to the asking user, and the engine's inputs."""
 
+import functools
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
@@ -86,10 +88,20 @@ def criterion_specs(standard_id: int) -> list[engine.CriterionSpec]:
     ]
 
 
-def assessment_result(assessment: Assessment) -> engine.Result:
-    """Score an assessment with the engine: a constant four queries whatever the number of ratings
-    (sections, ratings, criteria, thresholds)."""
-    standard_id = assessment.standard_id
+@dataclass(frozen=True)
+class StandardParts:
+    """What scoring needs of a standard besides the ratings: criteria, chapters, items, thresholds."""
+
+    criteria: list[engine.CriterionSpec]
+    chapters: list[engine.SectionSpec]
+    items: list[engine.SectionSpec]
+    thresholds: dict[str, Any]
+
+
+@functools.lru_cache(maxsize=32)
+def _standard_parts(standard_id: int, revision: int) -> StandardParts:
+    # Cached per process under the standard's revision, which the database changes with any of its parts:
+    # a stale entry is never read, it just ages out.
     sections = list(
         Item.objects.filter(chapter__standard_id=standard_id)
         .order_by("chapter__number", "position")
@@ -98,18 +110,30 @@ def assessment_result(assessment: Assessment) -> engine.Result:
     # Chapters come with their items: one query for both (every chapter of a standard has items).
     chapters = [engine.SectionSpec(key=str(n), title=t) for n, t in dict.fromkeys((n, t) for n, t, _c, _i in sections)]
     items = [engine.SectionSpec(key=c, title=t) for _n, _t, c, t in sections]
+    return StandardParts(criterion_specs(standard_id), chapters, items, thresholds_of(standard_id))
+
+
+def standard_parts(standard: Standard) -> StandardParts:
+    """The standard's criteria, sections and thresholds: no query once this process has read its revision."""
+    return _standard_parts(standard.pk, standard.revision)
+
+
+def assessment_result(assessment: Assessment) -> engine.Result:
+    """Score an assessment with the engine: the ratings are one query; the standard's parts are cached
+    under its revision (scoring/db_guards.py), so a result costs the assessment and its ratings."""
+    parts = standard_parts(assessment.standard)
     ratings = {
         code: engine.RatingInput(rating=r, score=s)
         for code, r, s in Rating.objects.filter(assessment=assessment).values_list("criterion__code", "rating", "score")
     }
     return engine.evaluate(
-        criteria=criterion_specs(standard_id),
+        criteria=parts.criteria,
         ratings=ratings,
         key_specialty=assessment.hospital.key_specialty,
         level=assessment.hospital.level,
-        thresholds=thresholds_of(standard_id),
-        chapters=chapters,
-        items=items,
+        thresholds=parts.thresholds,
+        chapters=parts.chapters,
+        items=parts.items,
     )
 
 

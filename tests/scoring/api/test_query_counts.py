@@ -2,7 +2,7 @@
 
 Every request spends one query on authentication (the token, joined to its user).
 The rest is the endpoint's own, and must not grow with the data: a standard tree
-is prefetched in five queries, a result is computed from five flat reads, and
+is prefetched in five queries, a result is computed from two flat reads (five when the standard is not cached), and
 lists are one COUNT plus one page, with hospitals and standards joined in.
 """
 
@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from accounts.models import Level
+from scoring import selectors
 from scoring.models import Assessment, AssessmentKind, Criterion, GradeThreshold, Rating, Standard
 from tests.conftest import Cast
 from tests.factories import AssessmentFactory, AssignmentFactory, HospitalFactory
@@ -25,7 +26,9 @@ QUERIES = {
     "standard-detail": AUTH + 5,  # standard, thresholds, chapters, items, criteria
     "criterion-detail": AUTH + 1,
     "assessment-detail": AUTH + 1,  # assessment joined to hospital and standard
-    "assessment-result": AUTH + 5,  # assessment, chapters with their items, ratings, criteria, thresholds
+    # assessment and its ratings; the standard's parts (sections, criteria, thresholds: three more queries)
+    # are cached per process under its revision (tested cold and warm below).
+    "assessment-result": AUTH + 2,
     "assessment-ratings": AUTH + 2,  # assessment, ratings joined to criterion, rater and hospital
     "list": AUTH + 2,  # COUNT, then the page with its joins
     "empty-list": AUTH + 1,  # COUNT is 0, so no page is read
@@ -104,6 +107,9 @@ def test_result_costs_the_same_with_one_rating_and_with_all_102(
     url = f"/api/v1/assessments/{assessment.pk}/result/"
     rate(assessment, ["1.1-1-1"])
 
+    selectors._standard_parts.cache_clear()
+    with django_assert_num_queries(QUERIES["assessment-result"] + 3):
+        client.get(url)
     with django_assert_num_queries(QUERIES["assessment-result"]):
         one = client.get(url)
     Rating.objects.filter(assessment=assessment).delete()

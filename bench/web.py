@@ -1,0 +1,282 @@
+"""HTTP figures with gunicorn serving on PostgreSQL: throughput as a ratio to a minimal JSON view served by
+the same server and middleware, and an open-loop locust run of simulated inspectors saving ratings.
+
+    scripts/with-services -- .venv/bin/python bench/web.py [--seconds 10] [--users 200] [--minutes 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("SECRET_KEY", "bench-only")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anesqc.settings")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,testserver")
+
+from bench.common import Row
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def seed(inspectors: int) -> dict[str, Any]:
+    """A fully rated assessment to read, and one inspection per hospital for the inspectors to rate."""
+    import django
+
+    django.setup()
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+    from rest_framework.authtoken.models import Token
+
+    from accounts.models import Hospital, InspectorAssignment, Level, Role, User
+    from scoring.models import AppliesTo, Assessment, AssessmentKind, Criterion, Rating, Standard
+
+    call_command("migrate", verbosity=0)
+    standard = Standard.objects.get(code="cq2011")
+    hospitals = Hospital.objects.bulk_create(
+        Hospital(name=f"基准医院{i:03d}", level=Level.L3A if i % 2 else Level.L2A) for i in range(50)
+    )
+    read = Assessment.objects.create(hospital=hospitals[0], standard=standard, kind=AssessmentKind.SELF, year=2026)
+    criteria = list(Criterion.objects.filter(standard=standard, applies_to=AppliesTo.ALL))
+    Rating.objects.bulk_create(Rating(assessment=read, criterion=c, rating="met", score=c.max_points) for c in criteria)
+    inspections = Assessment.objects.bulk_create(
+        Assessment(hospital=h, standard=standard, kind=AssessmentKind.INSPECTION, year=2026) for h in hospitals
+    )
+    unusable = make_password(None)
+    users = User.objects.bulk_create(
+        User(username=f"bench-inspector-{i}", role=Role.INSPECTOR, password=unusable) for i in range(inspectors)
+    )
+    InspectorAssignment.objects.bulk_create(
+        InspectorAssignment(inspector=u, hospital=hospitals[i % len(hospitals)]) for i, u in enumerate(users)
+    )
+    tokens = Token.objects.bulk_create(Token(user=u, key=Token.generate_key()) for u in users)
+    head = User.objects.create(
+        username="bench-head", role=Role.DEPARTMENT_HEAD, hospital=hospitals[0], password=unusable
+    )
+    return {
+        "read": read.pk,
+        "head_token": Token.objects.create(user=head).key,
+        "inspector_token": tokens[0].key,
+        "rate": inspections[0].pk,
+        "users": [[t.key, inspections[i % len(inspections)].pk] for i, t in enumerate(tokens)],
+        "codes": [c.code for c in criteria],
+    }
+
+
+class Server:
+    """gunicorn serving anesqc on a free port, in production mode, against the bench database."""
+
+    def __init__(self, workers: int) -> None:
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "DEBUG": "false",
+            # Plain HTTP on loopback: the production redirect and secure cookies would only get in the way.
+            "SECURE_SSL_REDIRECT": "false",
+            "SESSION_COOKIE_SECURE": "false",
+            "CSRF_COOKIE_SECURE": "false",
+        }
+        self.log = tempfile.NamedTemporaryFile(prefix="anesqc-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
+        self.process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
+            [
+                str(VENV_BIN / "gunicorn"),
+                "anesqc.wsgi",
+                f"--bind=127.0.0.1:{self.port}",
+                f"--workers={workers}",
+                "--worker-class=sync",
+                "--log-level=warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if request("GET", self.port, "/healthz")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        sys.exit(f"gunicorn did not answer /healthz; see {self.log.name}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def request(method: str, port: int, path: str, body: Any = None, token: str | None = None) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Host": "127.0.0.1"}
+    payload = None
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    if body is not None:
+        payload = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    try:
+        connection.request(method, path, body=payload, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def throughput(port: int, calls: list[tuple[str, str, Any, str | None]], seconds: float, concurrency: int) -> float:
+    """Requests per second of a closed loop of `concurrency` clients cycling through `calls` for `seconds`."""
+    done = [0] * concurrency
+    failures: list[str] = []
+    stop = time.monotonic() + seconds
+
+    def client(slot: int) -> None:
+        i = slot
+        while time.monotonic() < stop:
+            method, path, body, token = calls[i % len(calls)]
+            status, content = request(method, port, path, body, token)
+            if status != 200:
+                failures.append(f"{method} {path}: {status} {content[:200]!r}")
+                return
+            done[slot] += 1
+            i += 1
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(concurrency)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        sys.exit("bench/web.py: " + failures[0])
+    return sum(done) / (time.monotonic() - start)
+
+
+def locust(port: int, data: dict[str, Any], users: int, minutes: float) -> dict[str, Any]:
+    """An open-loop locust run; returns the aggregated counts and percentiles (milliseconds)."""
+    out = Path(tempfile.mkdtemp(prefix="anesqc-locust-")) / "run"
+    env = {
+        **os.environ,
+        "ANESQC_BENCH_USERS": json.dumps(data["users"]),
+        "ANESQC_BENCH_CODES": json.dumps(data["codes"]),
+    }
+    subprocess.run(  # noqa: S603 - our own locust run, fixed arguments
+        [
+            str(VENV_BIN / "locust"),
+            "-f",
+            str(ROOT / "bench" / "locustfile.py"),
+            "--headless",
+            f"--users={users}",
+            f"--spawn-rate={max(1, users // 10)}",
+            f"--run-time={int(minutes * 60)}s",
+            f"--host=http://127.0.0.1:{port}",
+            f"--csv={out}",
+            "--only-summary",
+            "--loglevel=WARNING",
+        ],
+        check=False,  # locust exits 1 when any request failed: the failures are reported, not fatal
+        env=env,
+        cwd=ROOT,
+    )
+    with open(f"{out}_stats.csv", encoding="utf-8") as f:
+        row = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
+    return {
+        "requests": int(row["Request Count"]),
+        "failures": int(row["Failure Count"]),
+        "rps": float(row["Requests/s"]),
+        "p50": float(row["50%"]),
+        "p95": float(row["95%"]),
+        "p99": float(row["99%"]),
+    }
+
+
+def measure(
+    *, seconds: float = 10, concurrency: int = 6, workers: int = 3, users: int = 200, minutes: float = 2
+) -> list[Row]:
+    from django.db import connection
+
+    data = seed(users)
+    if connection.vendor != "postgresql":
+        sys.exit("bench/web.py needs PostgreSQL: scripts/with-services -- .venv/bin/python bench/web.py")
+    connection.close()  # gunicorn's workers hold their own connections
+    server = Server(workers)
+    try:
+        floor = throughput(server.port, [("GET", "/healthz", None, None)], seconds, concurrency)
+        result = throughput(
+            server.port,
+            [("GET", f"/api/v1/assessments/{data['read']}/result/", None, data["head_token"])],
+            seconds,
+            concurrency,
+        )
+        url = f"/api/v1/assessments/{data['rate']}/ratings/"
+        saves = [
+            (
+                "PUT",
+                f"{url}{code}/",
+                {"rating": "met"} if n % 2 else {"rating": "unmet", "remark": "核查"},
+                data["inspector_token"],
+            )
+            for n, code in enumerate(data["codes"])
+        ]
+        put = throughput(server.port, saves, seconds, concurrency)
+        load = locust(server.port, data, users, minutes) if minutes > 0 else None
+    finally:
+        server.stop()
+    rows = [
+        Row("GET /healthz, throughput (floor)", floor, "req/s"),
+        Row("GET …/result/ (102 criteria), throughput", result, "req/s", floor=floor, goal="≥ 0.5", higher=True),
+        Row("PUT …/ratings/{code}/, throughput", put, "req/s", floor=floor, goal="≥ 0.4", higher=True),
+    ]
+    if load is not None:
+        rows += [
+            Row(
+                f"locust: {users} inspectors × 1 save / 5 s, {minutes:g} min, errors",
+                load["failures"],
+                "errors",
+                goal="= 0",
+                limit=0,
+            ),
+            Row(f"locust: {load['requests']} saves, p50", load["p50"], "ms"),
+            Row("locust: p95", load["p95"], "ms"),
+            Row("locust: p99", load["p99"], "ms"),
+        ]
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--concurrency", type=int, default=6)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--minutes", type=float, default=2)
+    parser.add_argument("--json", help="also write the rows to this file")
+    args = vars(parser.parse_args())
+    out = args.pop("json")
+    from bench.common import dump, print_table
+
+    rows = measure(**args)
+    print_table(rows)
+    if out:
+        dump(rows, out)
+
+
+if __name__ == "__main__":
+    main()
