@@ -1,6 +1,7 @@
 # anesqc developer commands.
 #
-#   make run            dev server on http://127.0.0.1:8000 (PORT=8001 to change)
+#   make run            dev server on http://127.0.0.1:8000 (PORT=8001 to change), with a
+#                       Celery worker for reports (filesystem broker, no Redis needed)
 #   make test           lint + migrations check + pytest on throwaway PostgreSQL/Redis
 #                       (PYTEST_ARGS='-k foo -x' to pass arguments to pytest)
 #   make lint           ruff check + ruff format --check + mypy
@@ -54,21 +55,21 @@ run:
 	@$(MAKE) --no-print-directory venv
 	DEBUG=true $(VENV_PY) manage.py migrate --noinput
 	DEBUG=true $(VENV_PY) manage.py seed_demo
-	DEBUG=true $(VENV_PY) manage.py runserver 127.0.0.1:$(PORT)
+	DEBUG=true VENV_PY=$(VENV_PY) scripts/run-dev $(PORT)
 
 test:
 	scripts/apt-deps test
 	@$(MAKE) --no-print-directory venv
 	$(TEST_ENV) $(VENV)/bin/ruff check .
 	$(TEST_ENV) $(VENV)/bin/ruff format --check .
-	$(TEST_ENV) DATABASE_URL=sqlite://:memory: $(VENV)/bin/mypy anesqc accounts audit scoring rounds evidence rectification indicators departments
+	$(TEST_ENV) DATABASE_URL=sqlite://:memory: $(VENV)/bin/mypy anesqc accounts audit scoring rounds evidence rectification indicators departments reports
 	$(TEST_ENV) DATABASE_URL=sqlite://:memory: $(VENV_PY) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) scripts/with-services --redis -- $(VENV_PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	DEBUG=true DATABASE_URL=sqlite://:memory: $(VENV)/bin/mypy anesqc accounts audit scoring rounds evidence rectification indicators departments
+	DEBUG=true DATABASE_URL=sqlite://:memory: $(VENV)/bin/mypy anesqc accounts audit scoring rounds evidence rectification indicators departments reports
 
 bench: venv
 	$(VENV_PY) -m pip install --disable-pip-version-check -q -r requirements-bench.txt

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "rounds",
     "indicators",
     "departments",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -200,10 +201,41 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# A request must not hang when the broker is down: give up publishing after about a second
+# (the job row stays pending and the sweep queues it again once the broker is back).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DATA_DIR / "beat-schedule")
+
+# Reports: a render is killed after REPORT_TIME_LIMIT seconds (a soft limit at 80% lets it fail cleanly).
+# The limit must stay below the broker's visibility timeout, or Redis would hand a task that is still
+# running to a second worker. A claim on a job lasts as long as the hard limit and a margin, so a
+# claim that has run out belongs to a render that cannot still be running.
+REPORT_TIME_LIMIT = env.int("REPORT_TIME_LIMIT", default=300)
+REPORT_MAX_ATTEMPTS = env.int("REPORT_MAX_ATTEMPTS", default=3)
+# A job still pending this many seconds after it was last queued is queued again by the sweep.
+REPORT_REQUEUE_AFTER = env.int("REPORT_REQUEUE_AFTER", default=300)
+REPORT_SWEEP_EVERY = env.int("REPORT_SWEEP_EVERY", default=60)
+_visibility = int(str(CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)))
+if not 10 <= REPORT_TIME_LIMIT < _visibility:
+    raise ImproperlyConfigured(
+        f"REPORT_TIME_LIMIT={REPORT_TIME_LIMIT} must be at least 10 seconds and below the broker's "
+        f"visibility timeout ({_visibility} s)."
+    )
+if REPORT_MAX_ATTEMPTS < 1 or REPORT_REQUEUE_AFTER < 1 or REPORT_SWEEP_EVERY < 1:
+    raise ImproperlyConfigured("REPORT_MAX_ATTEMPTS, REPORT_REQUEUE_AFTER and REPORT_SWEEP_EVERY must be positive.")
+CELERY_BEAT_SCHEDULE = {
+    "reports-sweep": {"task": "reports.tasks.sweep_reports", "schedule": float(REPORT_SWEEP_EVERY)},
+}
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint logs every rendering step at INFO, and fontTools every subset; keep their warnings only.
+    "loggers": {
+        "weasyprint.progress": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

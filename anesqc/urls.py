@@ -18,6 +18,7 @@ from indicators.api.views import (
     IndicatorList,
 )
 from indicators.case_urls import api_urlpatterns as case_api_urlpatterns
+from reports.api.views import AssessmentReports, ReportJobViewSet, RoundReports
 from scoring.api.sheet_views import api_urlpatterns as sheet_api_urlpatterns
 from scoring.api.views import AssessmentViewSet, CriterionView, StandardViewSet
 
@@ -29,6 +30,7 @@ router.register("hospitals", HospitalViewSet, basename="hospital")
 router.register("users", UserViewSet, basename="user")
 router.register("assignments", AssignmentViewSet, basename="assignment")
 router.register("assessments", AssessmentViewSet, basename="assessment")
+router.register("reports", ReportJobViewSet, basename="report")
 
 api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
@@ -51,6 +53,8 @@ api_v1 = [
         name="hospital-indicator-values",
     ),
     path("assessments/<int:pk>/suggestions/", AssessmentSuggestions.as_view(), name="assessment-suggestions"),
+    path("assessments/<int:pk>/reports/", AssessmentReports.as_view(), name="assessment-reports"),
+    path("rounds/<int:pk>/reports/", RoundReports.as_view(), name="round-reports"),
     *case_api_urlpatterns,
     *profile_api_urlpatterns,
     *sheet_api_urlpatterns,
@@ -71,6 +75,7 @@ urlpatterns = [
     path("", include("indicators.urls")),
     path("", include("indicators.case_urls")),
     path("", include("departments.urls")),
+    path("", include("reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),

@@ -1,0 +1,74 @@
+"""Reads of report jobs, scoped to what the asking user may see.
+
+An assessment's report is visible to whoever sees the assessment (the one hospital rule,
+`scope_by_hospital`); round reports cover every hospital of a round, so only the QC centre
+sees them. Anything else answers 404.
+"""
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from accounts.selectors import hospital_ids_visible_to
+
+from .models import JobStatus, ReportJob, ReportKind
+
+
+def _jobs() -> QuerySet[ReportJob]:
+    return ReportJob.objects.select_related("assessment__hospital", "round", "requested_by")
+
+
+def reports_visible_to(user: Any) -> QuerySet[ReportJob]:
+    """Report jobs the user may see and download; the one scope for the pages and the API."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ReportJob.objects.none()
+    ids = hospital_ids_visible_to(user)
+    if ids is None:
+        return _jobs()
+    return _jobs().filter(kind=ReportKind.ASSESSMENT, assessment__hospital_id__in=ids)
+
+
+def with_children_counts(qs: QuerySet[ReportJob]) -> QuerySet[ReportJob]:
+    """Annotate each job with how many child jobs it has, finished and failed (bulk progress)."""
+    return qs.annotate(
+        children_total=Count("children", distinct=True),
+        children_done=Count("children", filter=Q(children__status=JobStatus.DONE), distinct=True),
+        children_failed=Count("children", filter=Q(children__status=JobStatus.FAILED), distinct=True),
+    )
+
+
+def report_list(user: Any) -> QuerySet[ReportJob]:
+    """Past and current reports for the list page, newest first.
+
+    The QC centre sees each bulk request once (its per-hospital reports are inside it); a
+    department sees its own hospital's reports, including those a bulk request produced.
+    """
+    qs = reports_visible_to(user)
+    if hospital_ids_visible_to(user) is None:
+        qs = qs.filter(parent__isnull=True)
+    return with_children_counts(qs).order_by("-created_at", "-id")
+
+
+def recent_for_assessment(user: Any, assessment_id: int, *, limit: int = 3) -> list[ReportJob]:
+    """The latest reports of one assessment the user may see (one query)."""
+    return list(
+        reports_visible_to(user)
+        .filter(kind=ReportKind.ASSESSMENT, assessment_id=assessment_id)
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def recent_for_round(user: Any, round_id: int, *, limit: int = 3) -> list[ReportJob]:
+    """The latest round reports (summary and bulk) the user may see (one query)."""
+    qs = reports_visible_to(user).filter(kind__in=[ReportKind.ROUND_SUMMARY, ReportKind.ROUND_BULK], round_id=round_id)
+    return list(with_children_counts(qs.filter(parent__isnull=True)).order_by("-created_at", "-id")[:limit])
+
+
+def job_detail(user: Any, pk: int) -> ReportJob | None:
+    """One visible job with its bulk counts, or None."""
+    return with_children_counts(reports_visible_to(user)).filter(pk=pk).first()
+
+
+def children_of(job: ReportJob) -> list[ReportJob]:
+    """A bulk job's child jobs, in order (one query)."""
+    return list(job.children.select_related("assessment__hospital").order_by("id"))
