@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Hospital, Level
 from accounts.selectors import hospitals_visible_to, scope_by_hospital
-from scoring.models import AppliesTo, Standard
+from scoring.models import AppliesTo, Criterion, Standard
 
 from . import rules
 from .facts import labels, values
@@ -102,9 +102,16 @@ def evaluations_for(hospital: Hospital, year: int, standard_id: int | None = Non
     return evaluate_profile(hospital, profile_of(hospital, year), rules_for_year(standard_id, year))
 
 
-def suggestion_for(hospital: Hospital, year: int, standard_id: int, code: str) -> str | None:
-    """The rating the profile suggests for one criterion ("met"/"unmet"), if its rule decides."""
-    evaluation = evaluations_for(hospital, year, standard_id).get(code)
+def suggestion_for(hospital: Hospital, criterion: Criterion, year: int) -> str | None:
+    """The rating the profile suggests for one criterion ("met"/"unmet"), if it has a rule that decides.
+
+    Two queries at most (the criterion's rule in force, then the profile), for the rating service.
+    """
+    rule = CriterionRule.objects.filter(criterion=criterion, valid_from__lte=year).order_by("-valid_from").first()
+    if rule is None:
+        return None
+    rule.criterion = criterion
+    evaluation = evaluate_profile(hospital, profile_of(hospital, year), [rule]).get(criterion.code)
     return evaluation.suggestion if evaluation else None
 
 

@@ -126,12 +126,9 @@ def normalize_remark(remark: str) -> str:
 
 def _profile_suggestion(assessment: Assessment, criterion: Criterion) -> str | None:
     """The rating the department profile's rule suggests for this criterion ("met"/"unmet"), if any."""
-    from departments.models import CriterionRule  # departments build on scoring
-    from departments.selectors import suggestion_for
+    from departments.selectors import suggestion_for  # departments build on scoring
 
-    if not CriterionRule.objects.filter(criterion_id=criterion.pk).exists():
-        return None
-    return suggestion_for(assessment.hospital, assessment.year, assessment.standard_id, criterion.code)
+    return suggestion_for(assessment.hospital, criterion, assessment.year)
 
 
 def rating_authorize(*, actor: Any, assessment: Assessment) -> None:
@@ -183,6 +180,8 @@ def rating_set(
         # The inspector may override what the indicators or the profile suggest, but says why.
         raise ValidationError({"remark": _("评定与系统测算建议不同，请在备注中说明理由。")})
     existing = Rating.objects.filter(assessment=assessment, criterion=criterion).select_related("rated_by").first()
+    if existing is not None:
+        existing.criterion = criterion  # already loaded: the audit record names it without another query
     if expected_version is not None and expected_version != (existing.version if existing else 0):
         raise RatingConflict(existing)
     before = _rating_snapshot(existing)
