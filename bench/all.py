@@ -54,6 +54,7 @@ def main() -> None:
     rows += step("run.py")
     rows += step("web.py", *(["--minutes", "0.5", "--seconds", "5"] if args.quick else []))
     rows += step("cases.py", "--rows", "100000" if args.quick else "1000000")
+    rows += step("summary.py", "--hospitals", "200" if args.quick else "1000")
     extra = ROOT / "bench" / "reports.py"
     if extra.exists():
         rows += step("reports.py", *(["--quick"] if args.quick else []))

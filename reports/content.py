@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Count, Q
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -398,11 +399,35 @@ def round_summary(rnd: InspectionRound, *, job_id: int, generated_at: Any) -> di
     """
     standard = rnd.standard
     thresholds = {level: points for level, points in selectors.thresholds_of(standard.pk).items()}
+    # Only the keys of each frozen result that the summary prints are read out of the JSON, in SQL: a
+    # full result (every item and criterion) per hospital would be most of the time for a big round.
+    result = "inspection__final_result"
     entries = list(
-        RoundHospital.objects.filter(round=rnd).select_related("hospital", "inspection").order_by("hospital__name")
+        RoundHospital.objects.filter(round=rnd)
+        .select_related("hospital", "inspection")
+        .defer("inspection__final_result")
+        .annotate(
+            r_total=KeyTextTransform("total", result),
+            r_outcome=KeyTextTransform("outcome", result),
+            r_gap=KeyTextTransform("threshold_gap", result),
+            r_veto=KeyTransform("veto_failed", result),
+            r_chapters=KeyTransform("chapters", result),
+        )
+        .order_by("hospital__name")
     )
     chapters = list(Chapter.objects.filter(standard=standard).order_by("number"))
-    final = [e for e in entries if e.inspection is not None and e.inspection.is_finalized and e.inspection.final_result]
+    frozen: dict[int, dict[str, Any]] = {
+        e.pk: {
+            "total": e.r_total,
+            "outcome": e.r_outcome,
+            "threshold_gap": e.r_gap,
+            "veto_failed": e.r_veto or [],
+            "chapters": e.r_chapters or [],
+        }
+        for e in entries
+        if e.inspection is not None and e.inspection.is_finalized and e.r_total is not None
+    }
+    final = [e for e in entries if e.pk in frozen]
     levels = []
     for level in Level:
         here = [e for e in entries if e.hospital.level == level.value]
@@ -416,9 +441,8 @@ def round_summary(rnd: InspectionRound, *, job_id: int, generated_at: Any) -> di
                 "district": e.hospital.district,
                 "key_specialty": e.hospital.key_specialty,
             }
-            if e in final:
-                assert e.inspection is not None and e.inspection.final_result is not None
-                r = e.inspection.final_result
+            if e.pk in frozen:
+                r = frozen[e.pk]
                 row |= {
                     "total": r["total"],
                     "outcome": r["outcome"],
@@ -447,8 +471,7 @@ def round_summary(rnd: InspectionRound, *, job_id: int, generated_at: Any) -> di
 
     sums: dict[int, Decimal] = {c.number: Decimal(0) for c in chapters}
     for e in final:
-        assert e.inspection is not None and e.inspection.final_result is not None
-        for c in e.inspection.final_result["chapters"]:
+        for c in frozen[e.pk]["chapters"]:
             sums[c["number"]] = sums.get(c["number"], Decimal(0)) + Decimal(c["score"])
     n = len(final)
     chapter_averages = []
@@ -477,18 +500,13 @@ def round_summary(rnd: InspectionRound, *, job_id: int, generated_at: Any) -> di
     veto_counts: Counter[str] = Counter()
     veto_hospitals: dict[str, list[str]] = {}
     for e in final:
-        assert e.inspection is not None and e.inspection.final_result is not None
-        for code in e.inspection.final_result["veto_failed"]:
+        for code in frozen[e.pk]["veto_failed"]:
             veto_counts[code] += 1
             veto_hospitals.setdefault(code, []).append(e.hospital.name)
     veto_text = dict(
         Criterion.objects.filter(standard=standard, code__in=list(veto_counts)).values_list("code", "content")
     )
-    totals = [
-        Decimal(e.inspection.final_result["total"])
-        for e in final
-        if e.inspection is not None and e.inspection.final_result is not None
-    ]
+    totals = [Decimal(frozen[e.pk]["total"]) for e in final]
     level_names = {t.level: _level(t.level) for t in GradeThreshold.objects.filter(standard=standard)}
     return {
         **_meta(job_id, generated_at, standard),
