@@ -7,3 +7,8 @@ class AccountsConfig(AppConfig):
 
     name = "accounts"
     verbose_name = _("医院与用户")
+
+    def ready(self) -> None:
+        from . import receivers
+
+        receivers.connect()

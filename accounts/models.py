@@ -1,8 +1,10 @@
 """Hospitals, users with exactly one role, and inspector assignments."""
 
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -25,6 +27,8 @@ class Role(models.TextChoices):
 
 
 HOSPITAL_ROLES = (Role.DEPARTMENT_HEAD, Role.DEPARTMENT_STAFF)
+# Roles whose passwords expire and who may (or must) use a second factor.
+PRIVILEGED_ROLES = (Role.QC_ADMIN, Role.INSPECTOR)
 
 
 class Hospital(models.Model):
@@ -57,6 +61,7 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="members",
     )
+    password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("用户")
@@ -82,6 +87,44 @@ class User(AbstractUser):
     @property
     def is_qc_admin(self) -> bool:
         return self.is_active and self.effective_role == Role.QC_ADMIN
+
+    @property
+    def is_privileged(self) -> bool:
+        """qc_admin and inspector accounts (and superusers): their passwords expire, and they may use TOTP."""
+        return self.effective_role in PRIVILEGED_ROLES
+
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+    def check_password(self, raw_password: str | None) -> bool:
+        # Django re-hashes a correct password when the hasher's parameters change; that is not a
+        # change of password, so it must not restart the password's age.
+        def rehash(raw: str | None) -> None:
+            self.password = make_password(raw)
+            self._password = None
+            self.save(update_fields=["password"])
+
+        return check_password(raw_password, self.password, rehash)
+
+
+class SecurityPolicy(models.Model):
+    """The QC centre's security switches, one row (pk=1), edited by a qc_admin in the admin."""
+
+    second_factor_required = models.BooleanField(
+        _("强制两步验证"),
+        default=False,
+        help_text=_("开启后，质控中心管理员和质控专家登录时必须使用动态验证码（TOTP）；未绑定者登录后须先绑定。"),
+    )
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("安全策略")
+        verbose_name_plural = _("安全策略")
+        constraints = [models.CheckConstraint(name="security_policy_single_row", condition=Q(pk=1))]
+
+    def __str__(self) -> str:
+        return str(_("安全策略"))
 
 
 class InspectorAssignment(models.Model):

@@ -1,15 +1,23 @@
 """Writes of hospitals, users and assignments. Each validates, runs in a transaction and is audited."""
 
+import time
 from typing import Any
 
+from axes.utils import reset as axes_reset
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import Token
 
 from audit.services import audit_record
 
-from .models import HOSPITAL_ROLES, Hospital, InspectorAssignment, Role, User
+from .models import HOSPITAL_ROLES, Hospital, InspectorAssignment, Role, SecurityPolicy, User
 
 
 def require_qc_admin(actor: Any) -> None:
@@ -114,3 +122,80 @@ def assignment_delete(*, actor: Any, assignment: InspectorAssignment) -> None:
         before={"inspector": assignment.inspector_id, "hospital": assignment.hospital_id},
     )
     assignment.delete()
+
+
+def user_sessions_end(*, user: User) -> int:
+    """Sign the user out everywhere: delete their browser sessions and their API token. Returns the sessions ended.
+
+    Called when an account is deactivated. An inactive account is refused at every request anyway
+    (the authentication backend and the token check both ignore inactive users); this removes what
+    is left behind, so nothing resumes if the account is activated again.
+    """
+    # Database sessions are stored encoded; a signed-in session names its user under SESSION_KEY.
+    live = Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+    ended = [s.session_key for s in live if s.get_decoded().get(SESSION_KEY) == str(user.pk)]
+    Session.objects.filter(session_key__in=ended).delete()
+    Token.objects.filter(user=user).delete()
+    return len(ended)
+
+
+@transaction.atomic
+def user_deactivate(*, actor: Any, user: User) -> User:
+    """Disable an account (qc_admin only) and end its sessions."""
+    require_qc_admin(actor)
+    if user.is_active:
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        user.is_active = False
+        audit_record(
+            actor=actor, action="user.deactivate", obj=user, before={"is_active": True}, after={"is_active": False}
+        )
+    user_sessions_end(user=user)
+    return user
+
+
+@transaction.atomic
+def security_policy_set(*, actor: Any, second_factor_required: bool) -> SecurityPolicy:
+    """Make the second factor mandatory for qc_admin and inspector accounts, or optional again (qc_admin only)."""
+    require_qc_admin(actor)
+    policy, _created = SecurityPolicy.objects.select_for_update().get_or_create(pk=1)
+    before = policy.second_factor_required
+    policy.second_factor_required = second_factor_required
+    policy.save()
+    audit_record(
+        actor=actor,
+        action="security_policy.set",
+        obj=policy,
+        before={"second_factor_required": before},
+        after={"second_factor_required": second_factor_required},
+    )
+    return policy
+
+
+@transaction.atomic
+def totp_device_enrol(*, user: User, key: str, token: str) -> TOTPDevice | None:
+    """Bind an authenticator app: store its key if `token` is a current code for it, else store nothing.
+
+    The key was generated for this enrolment and kept in the session until the user proves, with a
+    code, that their app holds it. Returns the confirmed device, or None for a wrong code.
+    """
+    token = token.strip().replace(" ", "")
+    device = TOTPDevice(user=user, name="TOTP", key=key, confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if not token.isdigit() or not totp.verify(int(token), device.tolerance):
+        return None
+    device.last_t = totp.t()
+    device.drift = totp.drift
+    TOTPDevice.objects.filter(user=user).delete()
+    device.save()
+    audit_record(actor=user, action="totp.enrol", obj=device, after={"device": device.persistent_id})
+    return device
+
+
+@transaction.atomic
+def user_unlock(*, actor: Any, user: User) -> int:
+    """Lift a login lockout of the user from every address before it runs out (qc_admin only)."""
+    require_qc_admin(actor)
+    cleared = axes_reset(username=user.username)
+    audit_record(actor=actor, action="user.unlock", obj=user, after={"attempts_cleared": cleared})
+    return cleared

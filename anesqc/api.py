@@ -19,6 +19,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from scoring.engine import fmt
 from scoring.errors import AssessmentLocked, RatingConflict
 
+# The 200 answer of a list endpoint that returns plain JSON objects (no serializer): an array, not an object.
+OBJECT_LIST = {200: {"type": "array", "items": {"type": "object", "additionalProperties": {}}}}
+
 
 @extend_schema_field({"type": "string", "format": "decimal", "example": "7.5"})
 class PointsField(serializers.Field):

@@ -5,9 +5,11 @@ production sets DATABASE_URL, REDIS_URL, SECRET_KEY and ALLOWED_HOSTS.
 Bad values fail loudly at start-up rather than at first use.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -61,6 +63,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "audit",
     "scoring",
@@ -70,19 +75,28 @@ INSTALLED_APPS = [
     "indicators",
     "departments",
     "reports",
+    "anesqc",  # project-wide management commands only (backup, restore); no models
 ]
 
 MIDDLEWARE = [
+    "audit.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "anesqc.csp.ContentSecurityPolicyMiddleware",
+    "anesqc.media.XAccelRedirectMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "anesqc.middleware.HtmxSessionExpiredMiddleware",
+    # Last, as django-axes asks: it turns a lockout flagged during the request into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "anesqc.urls"
@@ -112,13 +126,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out account or address is refused before its password is checked (README "Security").
+    "axes.backends.AxesStandaloneBackend",
     # qc_admin accounts hold every model permission without per-permission grants.
     "accounts.backends.RoleBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -131,13 +147,56 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+# No MEDIA_URL: uploaded files are never served as such, only through the permission-checked views.
+# With nginx in front, MEDIA_X_ACCEL_REDIRECT_PREFIX (e.g. /protected-media/, an `internal` location
+# aliased to MEDIA_ROOT) lets nginx send the file once the view has allowed it (anesqc/media.py).
+MEDIA_X_ACCEL_REDIRECT_PREFIX = env.str("MEDIA_X_ACCEL_REDIRECT_PREFIX", default="")
+if MEDIA_X_ACCEL_REDIRECT_PREFIX and not (
+    MEDIA_X_ACCEL_REDIRECT_PREFIX.startswith("/") and MEDIA_X_ACCEL_REDIRECT_PREFIX.endswith("/")
+):
+    raise ImproperlyConfigured(
+        f"MEDIA_X_ACCEL_REDIRECT_PREFIX={MEDIA_X_ACCEL_REDIRECT_PREFIX!r} must start and end with '/'."
+    )
+
+# Media on the local disk (default) or in an S3-compatible object store (MinIO, Ceph, a cloud's OSS/COS),
+# so that several web and worker machines share one store. Static files are compressed by whitenoise
+# and served by the web process itself. Their names carry no hash: the PDF renderer reads them by name.
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="filesystem")
+_media_storage: dict[str, object]
+if MEDIA_STORAGE == "filesystem":
+    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif MEDIA_STORAGE == "s3":
+    if not env.str("S3_BUCKET", default=""):
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs S3_BUCKET (and usually S3_ENDPOINT_URL and keys).")
+    _media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("S3_BUCKET"),
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("S3_REGION", default="") or None,
+            "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("S3_PREFIX", default=""),
+            "addressing_style": env.str("S3_ADDRESSING_STYLE", default="") or None,
+            # Objects stay private and are never overwritten; the app streams them after its own checks.
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+else:
+    raise ImproperlyConfigured(f"MEDIA_STORAGE={MEDIA_STORAGE!r} is neither 'filesystem' nor 's3'.")
+STORAGES = {
+    "default": _media_storage,
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 # Evidence uploads: the largest single file accepted (bytes; default 20 MiB).
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
@@ -147,6 +206,90 @@ if EVIDENCE_MAX_BYTES <= 0:
 # the form fields of a request (files excluded) may not exceed the other limit.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MiB
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MiB
+
+# Security (README "Security"). Over HTTPS whenever DEBUG is off: HTTP is redirected, cookies are
+# Secure, and HSTS is sent. The test suite and `make bench` speak plain HTTP to a local server and
+# turn the redirect off (tests/conftest.py; SECURE_SSL_REDIRECT=false).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+if env_bool("SECURE_PROXY_SSL_HEADER", default=False):
+    # Only behind a proxy that sets X-Forwarded-Proto itself (otherwise clients could claim HTTPS).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"  # views that may be framed (PDF previews) say SAMEORIGIN; the CSP follows
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+# No script reads the CSRF cookie: forms carry the token and htmx sends it from hx-headers.
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Behind N reverse proxies that append to X-Forwarded-For, the client is the N-th address from the
+# right (anesqc/proxy.py); 0 trusts no header and takes the connection's address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT} must be 0 or more.")
+
+# Sessions end after 30 minutes without a request, and at the latest 12 hours after sign-in whatever
+# the activity (accounts/middleware.py, which also pushes the stored expiry on, at most once a minute
+# rather than with a write at every request), and when the browser closes.
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=12 * 60 * 60)
+if not 60 <= SESSION_COOKIE_AGE <= SESSION_ABSOLUTE_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"SESSION_IDLE_TIMEOUT={SESSION_COOKIE_AGE} must be at least 60 seconds and at most "
+        f"SESSION_ABSOLUTE_TIMEOUT={SESSION_ABSOLUTE_TIMEOUT}."
+    )
+
+# qc_admin and inspector passwords must be changed every PASSWORD_MAX_AGE_DAYS days (MLPS practice,
+# a deliberate deviation from ASVS; README "Security"); 0 turns it off.
+PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
+
+# Lockout (django-axes): LOGIN_FAILURE_LIMIT failures for one account from one address lock that pair
+# out for LOGIN_LOCKOUT_MINUTES, on the sign-in page, the admin's and the API's token endpoint alike.
+# Every failure and lockout is logged and kept (admin: 访问尝试/访问失败); a qc_admin unlocks early.
+AXES_ENABLED = True
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout do not extend it: the account opens again at the announced time.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "anesqc.proxy.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_ENABLE_ADMIN = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_SENSITIVE_PARAMETERS = ["password", "otp"]
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME.total_seconds() <= 0:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be positive.")
+
+# Second factor (django-otp, TOTP): optional for qc_admin and inspector accounts, mandatory for them
+# once a qc_admin sets 安全策略 → 强制两步验证 in the admin.
+OTP_TOTP_ISSUER = "anesqc"
+
+# Content-Security-Policy (django-csp): no inline script or style, no eval; everything from this origin.
+# Images may be data: URIs (Pico's icons, the TOTP QR code); PDFs preview in <object>.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [SELF],
+        "frame-src": [SELF],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -237,5 +380,7 @@ LOGGING = {
     "loggers": {
         "weasyprint.progress": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # django-axes announces its mode at every start; its failures and lockouts stay (WARNING).
+        "axes.apps": {"level": "WARNING"},
     },
 }

@@ -38,6 +38,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Hospital, Level, Role, User
+from bench.common import Row, dump
 from reports import content, rendering, services
 from reports.models import JobStatus, ReportKind
 from rounds.models import InspectionRound
@@ -215,7 +216,11 @@ def main() -> None:
     parser.add_argument("--skip-throughput", action="store_true", help="only render time, size and memory")
     parser.add_argument("--memory", choices=["full", "hello"], help=argparse.SUPPRESS)
     parser.add_argument("--assessment", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="10 hospitals, fewer repeats")
+    parser.add_argument("--json", help="also write the rows to this file (bench/all.py)")
     args = parser.parse_args()
+    if args.quick:
+        args.hospitals, args.repeat = 10, 2
     if args.memory:
         memory_child(args.memory, args.assessment)
         return
@@ -254,10 +259,17 @@ def main() -> None:
         f"(hello: {mem_hello['python_peak'] / 2**20:.1f} MiB)"
     )
 
-    if args.skip_throughput:
-        return
-    if connection.vendor != "postgresql" or not os.environ.get("REDIS_URL"):
-        print("round throughput skipped: needs PostgreSQL and Redis (scripts/with-services --redis -- ...)")
+    rows = [
+        Row("report: one-page Chinese “hello” PDF (floor)", hello, "s"),
+        Row(f"report: full assessment report ({rendered.pages} pages)", full, "s", floor=hello, goal="≤ 4"),
+        Row("report: PDF size", len(rendered.pdf) / 1024, "KiB", goal="< 2048", limit=2048),
+        Row("report: peak memory of one render (RSS)", mem_full["rss_kb"] / 1024, "MiB"),
+    ]
+    if args.skip_throughput or connection.vendor != "postgresql" or not os.environ.get("REDIS_URL"):
+        if not args.skip_throughput:
+            print("round throughput skipped: needs PostgreSQL and Redis (scripts/with-services --redis -- ...)")
+        if args.json:
+            dump(rows, args.json)
         return
     results: dict[int, float] = {}
     for workers in (1, 2):
@@ -268,6 +280,12 @@ def main() -> None:
             f"{children / elapsed * 60:.0f} reports/min"
         )
     print(f"speed-up with 2 workers: {results[1] / results[2]:.2f}x (on {os.cpu_count()} cores)")
+    for workers in (1, 2):
+        rows.append(
+            Row(f"report: round of {args.hospitals}, {workers} worker(s), request to ZIP", results[workers], "s")
+        )
+    if args.json:
+        dump(rows, args.json)
 
 
 if __name__ == "__main__":

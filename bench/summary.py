@@ -18,16 +18,16 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SECRET_KEY", "bench-only")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anesqc.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from bench.common import Row, dump, print_table  # noqa: E402
+from bench.common import Row, dump, print_table
 
 
 def seed(hospitals: int) -> int:

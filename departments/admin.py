@@ -4,13 +4,15 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from audit.admin import AuditedModelAdmin
+
 from . import rules
 from .facts import NUMERIC
 from .models import CriterionRule, DepartmentProfile
 
 
 @admin.register(DepartmentProfile)
-class DepartmentProfileAdmin(admin.ModelAdmin):
+class DepartmentProfileAdmin(AuditedModelAdmin):
     list_display = ("hospital", "year", "updated_at")
     list_filter = ("year", "hospital__level")
     search_fields = ("hospital__name",)
@@ -32,7 +34,7 @@ class CriterionRuleForm(forms.ModelForm):
 
 
 @admin.register(CriterionRule)
-class CriterionRuleAdmin(admin.ModelAdmin):
+class CriterionRuleAdmin(AuditedModelAdmin):
     form = CriterionRuleForm
     list_display = ("criterion", "valid_from", "note")
     list_filter = ("valid_from",)

@@ -9,7 +9,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -166,8 +167,8 @@ def _visible_document(request: HtmxHttpRequest, pk: int) -> Any:
 
 @login_required
 @require_safe
-def profile_document_download(request: HtmxHttpRequest, pk: int) -> FileResponse:
-    return serve_stored_file(_visible_document(request, pk))
+def profile_document_download(request: HtmxHttpRequest, pk: int) -> HttpResponseBase:
+    return serve_stored_file(request, _visible_document(request, pk))
 
 
 @login_required
@@ -241,8 +242,9 @@ def shortfalls_xlsx(request: HtmxHttpRequest) -> HttpResponse:
     summary = book.active
     summary.title = _("汇总")
     header = [_("细则"), _("要求"), _("未达标医院数")]
+    short, met, unknown = _("未达标"), _("达标"), _("数据不全")
     for _level, label in table["levels"]:
-        header += [f"{label} {_('未达标')}", f"{label} {_('达标')}", f"{label} {_('数据不全')}"]
+        header += [f"{label} {short}", f"{label} {met}", f"{label} {unknown}"]
     summary.append(header)
     detail = book.create_sheet(_("未达标明细"))
     detail.append([_("细则"), _("医院"), _("等级"), _("差距")])

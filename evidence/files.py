@@ -1,20 +1,28 @@
 """Uploaded files kept with their checksum: the shared model fields, storing an upload, serving it back.
 
-Used by evidence files (`evidence.models.Evidence`) and by the follow-up files of
-rectification (`rectification.models.RectificationEvidence`). Each concrete model
-declares its own `file` FileField, since where files are stored differs.
+Used by evidence files (`evidence.models.Evidence`), the follow-up files of rectification
+(`rectification.models.RectificationEvidence`) and department-profile documents
+(`departments.models.ProfileDocument`). Each concrete model declares its own `file`
+FileField, since where files are stored differs; every `upload_to` makes the stored name
+from a random UUID and the checked extension, never from the user's file name.
 """
 
+import base64
 import hashlib
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.storage import Storage, default_storage
 from django.db import models
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpRequest
+from django.http.response import HttpResponseBase
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+
+from audit.services import audit_record
 
 if TYPE_CHECKING:
     from django.db.models.fields.files import FieldFile
@@ -61,6 +69,11 @@ class StoredFile(models.Model):
         """PDFs and images are shown in the browser; Word and Excel files are downloaded."""
         return self.is_image or self.is_pdf
 
+    @property
+    def repr_digest(self) -> str:
+        """The recorded SHA-256 as an RFC 9530 `Repr-Digest` header value."""
+        return f"sha-256=:{base64.b64encode(bytes.fromhex(self.sha256)).decode()}:"
+
     def store(self, checked: "CheckedFile", *, sha256: str, uploaded_by: Any) -> str:
         """Fill in what the checks established and write the upload to storage (the row is not saved).
 
@@ -71,7 +84,8 @@ class StoredFile(models.Model):
         self.size = checked.size
         self.sha256 = sha256
         self.uploaded_by = uploaded_by
-        self.file.save(checked.name, checked.upload, save=False)
+        # upload_to keeps only the extension; the user's name is never part of the stored one.
+        self.file.save(f"upload{checked.extension}", checked.upload, save=False)
         return str(self.file.name)
 
 
@@ -86,12 +100,28 @@ def field_names(model: type[StoredFile]) -> list[str]:
     return own[:after_file] + shared + own[after_file:]
 
 
-def sha256_of(upload: Any) -> str:
-    """The hex SHA-256 of an upload, read chunk by chunk."""
+logger = logging.getLogger(__name__)
+
+
+def _sha256_of_chunks(chunks: Any) -> str:
     digest = hashlib.sha256()
-    for chunk in upload.chunks():
+    for chunk in chunks:
         digest.update(chunk)
     return digest.hexdigest()
+
+
+def sha256_of(upload: Any) -> str:
+    """The hex SHA-256 of an upload, read chunk by chunk."""
+    return _sha256_of_chunks(upload.chunks())
+
+
+def sha256_of_handle(handle: IO[bytes]) -> str:
+    """The hex SHA-256 of an open file from its start, leaving it at its start."""
+    handle.seek(0)
+    try:
+        return _sha256_of_chunks(iter(lambda: handle.read(1 << 20), b""))
+    finally:
+        handle.seek(0)
 
 
 @contextmanager
@@ -112,19 +142,59 @@ def files_removed_on_failure(storage: Storage | None = None) -> Iterator[list[st
         raise
 
 
-def serve_stored_file(stored: StoredFile) -> FileResponse:
-    """The file as a response: PDFs and images inline, the rest as a download; 404 if it is gone from storage."""
+def serve_stored_file(request: HttpRequest, stored: StoredFile) -> HttpResponseBase:
+    """The file as a download, after checking its bytes against the SHA-256 recorded at upload.
+
+    Every answer is `Content-Disposition: attachment` with `X-Content-Type-Options: nosniff`,
+    except a preview (`?preview=1`) of a PDF or a raster image, which is shown inline: the
+    evidence block's thumbnails and its in-place PDF viewer use it. Those types were recognised
+    from the bytes at upload (no HTML, no script inside), and nosniff keeps the browser to the
+    recorded type. A file whose bytes no longer match is not served: the refusal is logged and
+    audited, and the user is told to ask for it to be restored. 404 if the file is gone.
+
+    The check reads the file once more before it is sent (hashing runs at several hundred MB/s,
+    so a 20 MiB file costs tens of milliseconds; the second read comes from the page cache, or
+    from the local copy that S3 storage keeps of an opened file).
+    """
     try:
         handle = stored.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
+    actual = sha256_of_handle(handle)
+    if actual != stored.sha256:
+        handle.close()
+        return _refuse_damaged(request, stored, actual)
+    inline = request.GET.get("preview") == "1" and stored.previews_inline
     response = FileResponse(
-        handle,
-        content_type=stored.content_type,
-        as_attachment=not stored.previews_inline,
-        filename=stored.original_name,
+        handle, content_type=stored.content_type, as_attachment=not inline, filename=stored.original_name
     )
-    # The type was checked against the file's bytes at upload; browsers must not guess another.
+    # The type was recognised from the file's bytes at upload; browsers must not guess another.
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=300"
+    response["Repr-Digest"] = stored.repr_digest
+    if inline and stored.is_image:
+        # An image shown on its own needs nothing else; should a browser ever take it for a page, nothing runs.
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
     return response
+
+
+def _refuse_damaged(request: HttpRequest, stored: StoredFile, actual: str) -> HttpResponseBase:
+    """Log and audit a file whose bytes do not match its recorded SHA-256, and tell the user (500)."""
+    logger.error(
+        "refusing %s #%s (%s): SHA-256 recorded at upload %s, stored file now %s",
+        stored._meta.label_lower,
+        stored.pk,
+        stored.file.name,
+        stored.sha256,
+        actual,
+    )
+    audit_record(
+        actor=request.user,
+        action="file.integrity_failure",
+        obj=stored,
+        before={"sha256": stored.sha256},
+        after={"sha256": actual, "file": stored.file.name},
+        assessment=getattr(stored, "assessment", None),
+        criterion=getattr(stored, "criterion", None),
+    )
+    return TemplateResponse(request, "evidence/file_damaged.html", {"stored": stored}, status=500)

@@ -12,7 +12,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -99,9 +100,9 @@ def _visible_evidence(request: HtmxHttpRequest, evidence_id: int) -> Evidence:
 @login_required
 @require_safe
 @xframe_options_sameorigin  # the block previews PDFs in place with <object>
-def evidence_download(request: HtmxHttpRequest, evidence_id: int) -> FileResponse:
-    """Serve one file to those who may see its assessment: PDFs and images inline, the rest as a download."""
-    return serve_stored_file(_visible_evidence(request, evidence_id))
+def evidence_download(request: HtmxHttpRequest, evidence_id: int) -> HttpResponseBase:
+    """Serve one file to those who may see its assessment, as a download (`?preview=1`: PDFs and images inline)."""
+    return serve_stored_file(request, _visible_evidence(request, evidence_id))
 
 
 @login_required

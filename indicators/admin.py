@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from audit.admin import AuditedModelAdmin
+
 from .models import Indicator, IndicatorSet, PeriodValue
 
 
@@ -11,13 +13,13 @@ class IndicatorInline(admin.TabularInline):
 
 
 @admin.register(IndicatorSet)
-class IndicatorSetAdmin(admin.ModelAdmin):
+class IndicatorSetAdmin(AuditedModelAdmin):
     list_display = ("code", "name", "source")
     inlines = [IndicatorInline]
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(AuditedModelAdmin):
     list_display = ("code", "name", "indicator_set", "unit", "direction", "target_comparator", "target_value")
     list_filter = ("indicator_set", "unit", "direction")
     search_fields = ("code", "name")
@@ -25,7 +27,7 @@ class IndicatorAdmin(admin.ModelAdmin):
 
 
 @admin.register(PeriodValue)
-class PeriodValueAdmin(admin.ModelAdmin):
+class PeriodValueAdmin(AuditedModelAdmin):
     """Counts are entered in the app (validated, audited); the admin shows them."""
 
     list_display = ("hospital", "indicator", "year", "month", "numerator", "denominator", "source", "entered_at")

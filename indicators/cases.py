@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Hospital
 from audit.services import audit_record
+from evidence.filetypes import ContentProblem, zip_limits
 
 from .models import CASE_FACTS, AnesthesiaType, Case, CaseImport, CaseRollup, Indicator, PeriodValue
 from .services import can_enter
@@ -156,6 +157,16 @@ def _cell(value: Any) -> str:
 def _xlsx_rows(file: IO[bytes]) -> Iterator[list[str]]:
     from openpyxl import load_workbook  # imported late: only XLSX uploads pay for it
 
+    try:
+        # Before openpyxl inflates anything: a case file may unpack to a gigabyte, but not 100 times its size.
+        zip_limits(file, max_unpacked=None)
+    except ContentProblem as exc:
+        reason = (
+            _("文件解压后异常庞大（疑似压缩炸弹），已拒绝。")
+            if exc.code == "bomb"
+            else _("文件不是有效的 XLSX 工作簿。")
+        )
+        raise CaseFileError([{"row": 0, "column": "", "reason": reason}]) from exc
     workbook = load_workbook(file, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]

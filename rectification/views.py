@@ -13,7 +13,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -187,7 +188,7 @@ def rectification_assign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_safe
 @xframe_options_sameorigin
-def rectification_evidence_download(request: HtmxHttpRequest, evidence_id: int) -> FileResponse:
-    """Serve one follow-up file to those who may see its item: PDFs and images inline, the rest as a download."""
+def rectification_evidence_download(request: HtmxHttpRequest, evidence_id: int) -> HttpResponseBase:
+    """Serve one follow-up file to those who may see its item, as a download (`?preview=1`: PDFs and images inline)."""
     evidence = get_object_or_404(selectors.rectification_evidence_visible_to(request.user), pk=evidence_id)
-    return serve_stored_file(evidence)
+    return serve_stored_file(request, evidence)

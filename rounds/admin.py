@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from audit.admin import AuditedModelAdmin
+
 from .models import InspectionRound, RoundHospital, RoundInspector
 
 
@@ -10,13 +12,13 @@ class RoundHospitalInline(admin.TabularInline):
 
 
 @admin.register(InspectionRound)
-class InspectionRoundAdmin(admin.ModelAdmin):
+class InspectionRoundAdmin(AuditedModelAdmin):
     list_display = ("name", "year", "standard", "self_assessment_deadline", "inspection_start", "inspection_end")
     list_filter = ("year", "standard")
     inlines = [RoundHospitalInline]
 
 
 @admin.register(RoundInspector)
-class RoundInspectorAdmin(admin.ModelAdmin):
+class RoundInspectorAdmin(AuditedModelAdmin):
     list_display = ("inspector", "entry", "is_lead", "chapters")
     list_select_related = ("inspector", "entry__hospital", "entry__round")

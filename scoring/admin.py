@@ -12,6 +12,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin import AuditedModelAdmin
+
 from . import services
 from .errors import AssessmentLocked
 from .models import (
@@ -33,26 +35,26 @@ class GradeThresholdInline(admin.TabularInline):
 
 
 @admin.register(Standard)
-class StandardAdmin(admin.ModelAdmin):
+class StandardAdmin(AuditedModelAdmin):
     list_display = ("code", "title", "total_points", "issued_on")
     inlines = [GradeThresholdInline]
 
 
 @admin.register(Chapter)
-class ChapterAdmin(admin.ModelAdmin):
+class ChapterAdmin(AuditedModelAdmin):
     list_display = ("standard", "number", "title", "max_points")
     list_filter = ("standard",)
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(AuditedModelAdmin):
     list_display = ("code", "title", "max_points", "chapter")
     list_filter = ("chapter__standard",)
     list_select_related = ("chapter",)
 
 
 @admin.register(Criterion)
-class CriterionAdmin(admin.ModelAdmin):
+class CriterionAdmin(AuditedModelAdmin):
     """Criteria are data from the standard's file; only the ★ flag is edited here, audited."""
 
     list_display = ("code", "content", "max_points", "veto", "applies_to", "key_specialty_weight", "standard")
@@ -98,7 +100,7 @@ class RatingInline(admin.TabularInline):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(admin.ModelAdmin):
+class AssessmentAdmin(AuditedModelAdmin):
     """Assessments; a finalized one is read-only here as everywhere."""
 
     list_display = ("hospital", "year", "kind", "standard", "status", "submitted_at", "finalized_at")
@@ -167,7 +169,7 @@ class RatingAdmin(admin.ModelAdmin):
 
 
 @admin.register(CriterionReturn)
-class CriterionReturnAdmin(admin.ModelAdmin):
+class CriterionReturnAdmin(AuditedModelAdmin):
     """Returns are made on the inspection page (audited); the admin shows them."""
 
     list_display = ("assessment", "criterion", "status", "returned_by", "returned_at", "answered_at")

@@ -7,7 +7,12 @@ inserts and updates on SQLite.
 
 `install_finalized_guards` is idempotent. Migration 0002 installs the guards, and
 post_migrate reinstalls them, because SQLite drops a table's triggers whenever
-a later migration rebuilds the table.
+a later migration rebuilds the table (and so a changed guard reaches existing
+PostgreSQL databases at the next `migrate`).
+
+On PostgreSQL the rating guard locks the assessment row (FOR SHARE), so a rating
+write racing a finalization waits for it and is then refused, never committed
+after it (tests/scoring/test_concurrency.py).
 """
 
 from typing import Any
@@ -16,11 +21,18 @@ POSTGRES_FORWARD = """
 CREATE OR REPLACE FUNCTION scoring_guard_finalized_rating() RETURNS trigger AS $$
 DECLARE
     aid bigint;
+    finalized boolean;
+    old_finalized boolean;
 BEGIN
     IF TG_OP = 'DELETE' THEN aid := OLD.assessment_id; ELSE aid := NEW.assessment_id; END IF;
-    IF EXISTS (SELECT 1 FROM scoring_assessment WHERE id = aid AND status = 'finalized')
-       OR (TG_OP = 'UPDATE' AND EXISTS (
-            SELECT 1 FROM scoring_assessment WHERE id = OLD.assessment_id AND status = 'finalized')) THEN
+    -- FOR SHARE, by id alone: if a transaction is finalizing the assessment (it holds the row), wait
+    -- for it and read the status it committed. A plain read would see the status before the
+    -- finalization and let a write through that commits after it.
+    SELECT status = 'finalized' INTO finalized FROM scoring_assessment WHERE id = aid FOR SHARE;
+    IF TG_OP = 'UPDATE' AND OLD.assessment_id IS DISTINCT FROM aid THEN
+        SELECT status = 'finalized' INTO old_finalized FROM scoring_assessment WHERE id = OLD.assessment_id FOR SHARE;
+    END IF;
+    IF finalized OR old_finalized THEN
         RAISE EXCEPTION 'assessment % is finalized; its ratings cannot change', aid
             USING ERRCODE = 'integrity_constraint_violation';
     END IF;

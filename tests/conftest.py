@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -43,6 +44,13 @@ class Cast:
             return self.users[name]
         except KeyError as exc:
             raise AttributeError(name) from exc
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _plain_http() -> None:
+    # The test client and the live server speak plain HTTP. Production redirects it to HTTPS
+    # (DEBUG off); tests/test_deploy.py checks that configuration with `check --deploy`.
+    django_settings.SECURE_SSL_REDIRECT = False
 
 
 @pytest.fixture(autouse=True)

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from accounts.models import Hospital
 from accounts.selectors import hospitals_visible_to
 from accounts.services import require_qc_admin
+from anesqc.api import OBJECT_LIST
 from departments import rules, selectors, services
 from departments.facts import FACTS
 from departments.models import DepartmentProfile
@@ -68,7 +69,7 @@ def _year(request: Request) -> int:
 class ProfileList(APIView):
     """Profiles of the hospitals the caller may see (filter with ?hospital= and ?year=)."""
 
-    @extend_schema(parameters=[YEAR, OpenApiParameter("hospital", int)], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[YEAR, OpenApiParameter("hospital", int)], responses=OBJECT_LIST)
     def get(self, request: Request) -> Response:
         qs = selectors.profiles_visible_to(request.user)
         if "year" in request.query_params:
@@ -114,7 +115,7 @@ class ProfileDetail(APIView):
 class ProfileEvaluations(APIView):
     """Every rule of the standard judged over the hospital's profile for the year."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=OBJECT_LIST)
     def get(self, request: Request, hospital_id: int, year: int) -> Response:
         hospital = get_object_or_404(hospitals_visible_to(request.user), pk=hospital_id)
         evaluations = selectors.evaluations_for(hospital, year)
@@ -128,7 +129,7 @@ def rule_data(rule: Any) -> dict[str, Any]:
 class RuleList(APIView):
     """The rules in force in a year (?year=), one per criterion."""
 
-    @extend_schema(parameters=[YEAR], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[YEAR], responses=OBJECT_LIST)
     def get(self, request: Request) -> Response:
         standard = selectors.default_standard()
         if standard is None:
@@ -164,7 +165,7 @@ class Shortfalls(APIView):
         require_qc_admin(request.user)
         standard = selectors.default_standard()
         if standard is None:
-            return Response([])
+            return Response({"year": _year(request), "hospitals": 0, "profiles": 0, "criteria": []})
         table = selectors.shortfalls(_year(request), standard.pk, Hospital.objects.all())
         return Response(
             {

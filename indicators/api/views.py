@@ -6,7 +6,7 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.selectors import hospitals_visible_to
 from accounts.services import require_qc_admin
+from anesqc.api import OBJECT_LIST
 from indicators import rates, selectors, services
 from indicators.comparison import comparison_levels
 from indicators.models import Indicator
@@ -68,7 +69,8 @@ def indicator_data(indicator: Indicator) -> dict[str, Any]:
 class IndicatorList(APIView):
     """All indicator definitions."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    # Named explicitly: drf-spectacular would give the list and the detail the same operationId.
+    @extend_schema(operation_id="v1_indicators_list", responses=OBJECT_LIST)
     def get(self, request: Request) -> Response:
         return Response([indicator_data(i) for i in selectors.indicators_list()])
 
@@ -99,7 +101,7 @@ class MonthsSerializer(serializers.Serializer):
 class HospitalIndicatorYear(APIView):
     """A hospital's counts and rates for a year: months, quarters and the year, per indicator."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=OBJECT_LIST)
     def get(self, request: Request, hospital_id: int, year: int) -> Response:
         hospital = get_object_or_404(hospitals_visible_to(request.user), pk=hospital_id)
         return Response([_year_row(r) for r in selectors.hospital_year(hospital, year)])
@@ -144,7 +146,7 @@ class AssessmentSuggestions(APIView):
 class IndicatorComparison(APIView):
     """City-wide comparison of one indicator for a year (QC centre only): per level, rate, rank and percentile."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[OpenApiParameter("year", int, required=True)], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, code: str) -> Response:
         require_qc_admin(request.user)
         indicator = get_object_or_404(selectors.indicators_list(), code=code)

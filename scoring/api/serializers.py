@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.serializers import VisibleHospitalField
@@ -19,6 +20,7 @@ from scoring.models import (
 )
 
 
+@extend_schema_field({"type": "object", "additionalProperties": {"type": "string", "format": "decimal"}})
 class GradeThresholdsField(serializers.ReadOnlyField):
     """{"3A": "850", ...} from the prefetched thresholds."""
 

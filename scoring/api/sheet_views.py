@@ -67,9 +67,14 @@ class AssessmentSheetImport(APIView):
         request={"multipart/form-data": ScoreSheetUploadSerializer},
         responses={
             200: ScoreSheetImportedSerializer,
+            # A sheet with errors: detail and errors by row and column. No file, or too large a one: file.
             400: inline_serializer(
                 "ScoreSheetRejected",
-                fields={"detail": serializers.CharField(), "errors": SheetErrorSerializer(many=True)},
+                fields={
+                    "detail": serializers.CharField(required=False),
+                    "errors": SheetErrorSerializer(many=True, required=False),
+                    "file": serializers.ListField(child=serializers.CharField(), required=False),
+                },
             ),
         },
     )

@@ -43,6 +43,23 @@
     }
   });
 
+  // Choosing 基本达标 waits for its score before saving (the server would refuse it without one).
+  // This was an hx-trigger filter, which htmx can only evaluate with eval; the CSP forbids eval.
+  document.addEventListener("htmx:confirm", (event) => {
+    const form = event.detail.elt;
+    const trigger = event.detail.triggeringEvent;
+    if (!form.hasAttribute || !form.hasAttribute("data-partial-needs-score")) return;
+    if (!trigger || trigger.type !== "change" || !trigger.target || trigger.target.value !== "partial") return;
+    const score = form.querySelector("[name=score]");
+    if (score && !score.value) event.preventDefault();
+  });
+
+  // <select data-autosubmit> submits its form when changed (inline onchange handlers break the CSP).
+  document.addEventListener("change", (event) => {
+    const select = event.target;
+    if (select.matches && select.matches("select[data-autosubmit]") && select.form) select.form.submit();
+  });
+
   document.addEventListener("htmx:sendError", (event) => {
     const elt = event.detail.elt;
     const state = stateOf(elt);

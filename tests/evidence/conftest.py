@@ -7,26 +7,61 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from evidence.models import Evidence
 from evidence.services import evidence_upload
 from scoring.models import Assessment, Criterion
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 32
-JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32
-GIF_BYTES = b"GIF89a" + b"\x01\x00\x01\x00" + b"\x00" * 16
-WEBP_BYTES = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 24
-OLE_BYTES = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64
 
 
-def office_zip(*names: str) -> bytes:
+def image_bytes(fmt: str, size: tuple[int, int] = (8, 8), **options: Any) -> bytes:
+    """A real image of the given Pillow format (PNG, JPEG, GIF, WEBP)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+PNG_BYTES = image_bytes("PNG")
+JPEG_BYTES = image_bytes("JPEG")
+GIF_BYTES = image_bytes("GIF")
+WEBP_BYTES = image_bytes("WEBP")
+
+
+def ole_file(*entries: str) -> bytes:
+    """A minimal OLE compound file (old .doc/.xls) whose directory holds the given entries (as streams).
+
+    Only what the checks read is filled in: the signature, byte order and sector size in the
+    header, and 128-byte directory entries (UTF-16 name, its byte length, the entry type).
+    """
+    header = bytearray(512)
+    header[:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    header[28:30] = b"\xfe\xff"
+    header[30] = 9  # 512-byte sectors
+    directory = bytearray()
+    for index, name in enumerate(["Root Entry", *entries]):
+        entry = bytearray(128)
+        encoded = name.encode("utf-16-le") + b"\x00\x00"
+        entry[: len(encoded)] = encoded
+        entry[64:66] = len(encoded).to_bytes(2, "little")
+        entry[66] = 5 if index == 0 else 2
+        directory += entry
+    directory += bytes(-len(directory) % 512)
+    return bytes(header) + bytes(directory) + bytes(512)
+
+
+DOC_BYTES = ole_file("WordDocument", "\x05SummaryInformation")
+XLS_BYTES = ole_file("Workbook", "\x05SummaryInformation")
+
+
+def office_zip(*names: str, content: bytes = b"<x/>") -> bytes:
     """A ZIP holding the given member names, like an Office Open XML package."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
         for name in names:
-            archive.writestr(name, "<x/>")
+            archive.writestr(name, content)
     return buffer.getvalue()
 
 

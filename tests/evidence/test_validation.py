@@ -1,22 +1,27 @@
-"""What an evidence file may be: the extension and the leading bytes must both say PDF, image, Word or Excel."""
+"""What an evidence file may be: its bytes must say PDF, image, Word or Excel, and its extension must agree.
+
+The hostile files of issue 7 (polyglots, scripts, zip bombs, paths in names) are in test_upload_corpus.py.
+"""
 
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from evidence.validation import ACCEPT, check_file, check_files, clean_name, human_size
+from evidence.validation import ACCEPT, check_file, check_files, checked_name, human_size
 
 from .conftest import (
+    DOC_BYTES,
     DOCX_BYTES,
     GIF_BYTES,
     JPEG_BYTES,
-    OLE_BYTES,
     PDF_BYTES,
     PNG_BYTES,
     WEBP_BYTES,
+    XLS_BYTES,
     XLSX_BYTES,
     office_zip,
+    ole_file,
     upload_file,
 )
 
@@ -27,15 +32,15 @@ ACCEPTED = [
     ("照片.JPEG", JPEG_BYTES, "image/jpeg"),
     ("动图.gif", GIF_BYTES, "image/gif"),
     ("图.webp", WEBP_BYTES, "image/webp"),
-    ("记录.doc", OLE_BYTES, "application/msword"),
+    ("记录.doc", DOC_BYTES, "application/msword"),
     ("记录.docx", DOCX_BYTES, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-    ("台账.xls", OLE_BYTES, "application/vnd.ms-excel"),
+    ("台账.xls", XLS_BYTES, "application/vnd.ms-excel"),
     ("台账.xlsx", XLSX_BYTES, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 ]
 
 
 @pytest.mark.parametrize(("name", "content", "content_type"), ACCEPTED)
-def test_each_allowed_kind_passes_and_its_type_follows_from_the_extension(
+def test_each_allowed_kind_passes_and_its_type_follows_from_the_content(
     name: str, content: bytes, content_type: str
 ) -> None:
     checked = check_file(upload_file(name, content, "text/html"))  # the browser's claim is ignored
@@ -61,11 +66,12 @@ def test_a_disallowed_type_is_refused_naming_the_file(name: str) -> None:
         ("假.webp", b"RIFF\x00\x00\x00\x00WAVEfmt "),
         ("假.doc", PDF_BYTES),
         ("假.xls", DOCX_BYTES),
-        ("假.docx", OLE_BYTES),
+        ("假.docx", DOC_BYTES),
+        ("假.doc", XLS_BYTES),  # an OLE file, but an Excel workbook
+        ("假.doc", ole_file("\x05SummaryInformation")),  # an OLE file, but neither Word nor Excel (an .msi, say)
         ("假.docx", XLSX_BYTES),  # a ZIP, but an Excel package
         ("假.xlsx", DOCX_BYTES),  # a ZIP, but a Word package
         ("假.docx", office_zip("readme.txt")),  # a plain ZIP renamed
-        ("假.xlsx", b"PK\x03\x04 not really a zip"),
     ],
 )
 def test_content_that_contradicts_the_extension_is_refused(name: str, content: bytes) -> None:
@@ -115,10 +121,16 @@ def test_an_empty_batch_asks_for_files() -> None:
     assert exc.value.message_dict == {"files": ["请选择要上传的文件。"]}
 
 
-def test_client_side_paths_are_stripped_from_names() -> None:
-    assert clean_name("C:\\Users\\张三\\桌面\\制度.pdf") == "制度.pdf"
-    assert clean_name("../../etc/passwd.pdf") == "passwd.pdf"
-    long = clean_name("长" * 300 + ".pdf")
+def test_a_damaged_file_is_refused_as_such() -> None:
+    for name, content in [("坏.xlsx", b"PK\x03\x04 not really a zip"), ("坏.png", PNG_BYTES[:-5])]:
+        with pytest.raises(ValidationError) as exc:
+            check_file(upload_file(name, content))
+        assert exc.value.messages == [f"“{name}”已损坏或格式不完整，无法上传。"]
+
+
+def test_names_are_kept_as_given_and_long_ones_trimmed_to_the_column() -> None:
+    assert checked_name(" 2026.03 制度（终稿）.pdf ") == "2026.03 制度（终稿）.pdf"
+    long = checked_name("长" * 300 + ".pdf")
     assert len(long) == 255 and long.endswith(".pdf")
 
 

@@ -102,25 +102,34 @@ def test_endpoint_permissions(cast: Cast, action: str, target: str, who: str) ->
         assert evidence.review_status == (ReviewStatus.REJECTED if done else ReviewStatus.PENDING)
 
 
-def test_own_download_is_served_inline_with_its_checked_type(cast: Cast) -> None:
+def test_own_download_is_an_attachment_of_its_checked_type(cast: Cast) -> None:
     _, evidence = setup(cast, "A")
     response = browser(cast, "staff_a").get(f"/evidence/{evidence.pk}/")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Content-Disposition"].startswith("inline;")
+    assert response["Content-Disposition"].startswith("attachment;")
     assert "filename*=utf-8''%E5%88%B6%E5%BA%A6.pdf" in response["Content-Disposition"]
+    assert b"".join(response.streaming_content) == PDF_BYTES
+
+
+def test_a_pdf_preview_is_shown_inline_and_may_be_framed_by_the_block(cast: Cast) -> None:
+    _, evidence = setup(cast, "A")
+    response = browser(cast, "staff_a").get(f"/evidence/{evidence.pk}/", {"preview": "1"})
+    assert response["Content-Disposition"].startswith("inline;")
+    assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "SAMEORIGIN"  # so the block can preview the PDF in place
     assert b"".join(response.streaming_content) == PDF_BYTES
 
 
-def test_word_and_excel_files_are_downloaded_not_shown(cast: Cast) -> None:
+def test_word_and_excel_files_are_downloaded_even_when_a_preview_is_asked_for(cast: Cast) -> None:
     assessment = AssessmentFactory(hospital=cast.hospital_a)
     [evidence] = attach(cast.head_a, assessment, upload_file("记录.docx", DOCX_BYTES))
-    response = browser(cast, "head_a").get(f"/evidence/{evidence.pk}/")
-    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    assert response["Content-Disposition"].startswith("attachment;")
-    assert response["X-Content-Type-Options"] == "nosniff"
+    for query in ({}, {"preview": "1"}):
+        response = browser(cast, "head_a").get(f"/evidence/{evidence.pk}/", query)
+        assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        assert response["Content-Disposition"].startswith("attachment;")
+        assert response["X-Content-Type-Options"] == "nosniff"
 
 
 def test_a_foreign_file_is_not_found_and_so_is_an_unknown_one(cast: Cast) -> None:
@@ -149,8 +158,9 @@ def test_an_htmx_upload_answers_the_block_with_the_new_files(cast: Cast) -> None
     assert 'id="evidence-1.1-1-1"' in body
     assert "已上传 2 个文件" in body
     image, document = Evidence.objects.order_by("-id")[:1].get(), Evidence.objects.order_by("id").first()
-    assert f'<img src="/evidence/{image.pk}/" loading="lazy"' in body
-    assert f'<object data="/evidence/{document.pk}/" type="application/pdf"' in body
+    assert f'<img src="/evidence/{image.pk}/?preview=1" loading="lazy"' in body
+    assert f'<object data="/evidence/{document.pk}/?preview=1" type="application/pdf"' in body
+    assert f'href="/evidence/{document.pk}/?preview=1" target="_blank"' in body
     assert f'action="/evidence/{document.pk}/delete/"' in body
     assert 'type="file" name="files" multiple' in body
     assert 'hx-encoding="multipart/form-data"' in body

@@ -178,7 +178,7 @@ def test_answering_through_htmx_answers_the_panel(cast: Cast) -> None:
     assert "<html" not in body and 'id="item-panel"' in body
     assert "已提交整改情况" in body and "发文.pdf" in body and "待核验" in body
     evidence = RectificationEvidence.objects.get(item=item)
-    assert f'href="/rectification/evidence/{evidence.pk}/"' in body
+    assert f'href="/rectification/evidence/{evidence.pk}/?preview=1"' in body
 
 
 def test_an_empty_answer_is_refused_naming_answer(cast: Cast, media_root: Path) -> None:
@@ -268,9 +268,11 @@ def test_a_file_is_served_with_its_checked_type(cast: Cast) -> None:
     client = browser(cast, "inspector")
     response = client.get(f"/rectification/evidence/{document.pk}/")
     assert response["Content-Type"] == "application/pdf" and response["X-Content-Type-Options"] == "nosniff"
-    assert response["Content-Disposition"].startswith("inline;")
+    assert response["Content-Disposition"].startswith("attachment;")
     assert b"".join(response.streaming_content) == PDF_BYTES
-    response = client.get(f"/rectification/evidence/{sheet.pk}/")
+    response = client.get(f"/rectification/evidence/{document.pk}/", {"preview": "1"})
+    assert response["Content-Disposition"].startswith("inline;")  # the panel opens PDFs and images in a new tab
+    response = client.get(f"/rectification/evidence/{sheet.pk}/", {"preview": "1"})
     assert response["Content-Disposition"].startswith("attachment;")
 
 

@@ -1,0 +1,1004 @@
+"""The permission matrix, read from the URL configuration: every URL × every method × the cast × own or foreign.
+
+Every URL pattern in `django.urls.get_resolver()` (DRF's format-suffix copies aside: same view,
+same checks) must have a row in ROWS, one per HTTP method its view accepts; a view that takes any
+method has a GET row. A new URL without a row fails `test_every_url_and_method_has_a_row`.
+
+Read ROWS as the permission contract. Each row names how to build the URL for an object of
+hospital A (own for the inspector, head_a and staff_a) and of hospital B (own for head_b only),
+or `-` for a URL about no hospital, and the answer for each member of the cast in the order of
+CAST: qc_admin, inspector, inspector_unassigned, head_a, staff_a, head_b, anonymous.
+
+- A number is the exact status. Reads (GET) are exact.
+- OK: the request got past the permission checks. Writes are sent empty (or with a minimal body),
+  so the answer may be a validation error (400, 409, 422), a page re-rendered with errors (200) or
+  a redirect; anything but 401, 403, 404, 405, a sign-in redirect or a server error. What a valid
+  write does is tested in each app's own tests and in tests/audit/test_completeness.py.
+- LOGIN: a redirect to the sign-in page (anonymous visitors of the HTML pages; the API answers 401).
+
+Rules the table keeps (`test_the_table_keeps_the_rules` checks the table itself):
+- an object of a hospital the caller cannot see answers 404, never 403 or 200;
+- anonymous visitors are sent to sign in (pages) or get 401 (API), unless the URL is public.
+
+The Django admin is one generic mechanism: `AdminSite.admin_view` lets in active staff only, and
+the only staff member of the cast is qc_admin. Its URLs (one set per registered model) get one rule
+rather than a row each: every admin URL, requested as every member of the cast, sends the others
+to the admin's sign-in page and lets qc_admin through (no server error; a model admin may still
+refuse an action with 403, as the read-only audit trail does). Its sign-in and sign-out pages have
+rows of their own.
+
+Each request runs in a savepoint that is rolled back, so one world per cast member serves every
+row: a write that goes through leaves nothing for the next row to trip on.
+"""
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.http import HttpResponseBase
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import Hospital
+from tests.conftest import CAST, Cast
+from tests.matrix.world import CRITERION, YEAR, A, B, World, build_world
+
+NONE, ROUND = "-", "round"
+LOGIN, OK = "login", "ok"
+Expect = int | str
+Codes = tuple[Expect, Expect, Expect, Expect, Expect, Expect, Expect]
+Kwargs = Callable[[World, str], dict[str, Any]]
+
+# Who sees which hospital (tests/conftest.py): the rule behind every 404 in the table.
+SEES: dict[str, set[str]] = {
+    "qc_admin": {A, B, ROUND},
+    "inspector": {A},
+    "inspector_unassigned": set(),
+    "head_a": {A},
+    "staff_a": {A},
+    "head_b": {B},
+    "anonymous": set(),
+}
+
+# --- the URL configuration, read back ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    route: str
+    name: str
+    methods: frozenset[str]  # GET alone for a view that takes any method
+
+    @property
+    def is_admin(self) -> bool:
+        return self.route.startswith("admin/") and self.name != "admin-password-change"
+
+
+def _methods(callback: Any) -> frozenset[str]:
+    actions = getattr(callback, "actions", None)  # a DRF viewset route (DRF adds HEAD to it once called)
+    if actions:
+        return frozenset(m.upper() for m in actions if m not in ("head", "options"))
+    view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    if view_class is not None:
+        return frozenset(
+            m.upper() for m in view_class.http_method_names if m not in ("options", "head") and hasattr(view_class, m)
+        )
+    func = callback
+    while func is not None:  # through login_required & co. to require_http_methods' list
+        code = getattr(func, "__code__", None)
+        names = code.co_freevars if code is not None else ()
+        for name, cell in zip(names, getattr(func, "__closure__", None) or (), strict=False):
+            if name == "request_method_list":
+                return frozenset(m.upper() for m in cell.cell_contents if m.upper() not in ("HEAD", "OPTIONS"))
+        func = getattr(func, "__wrapped__", None)
+    return frozenset({"GET"})
+
+
+def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[Endpoint]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(p for p in (namespace, pattern.namespace or "") if p)
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern):
+            route = prefix + str(pattern.pattern)
+            if "format>" in route:  # DRF's format-suffix copy of a route: the same view
+                continue
+            name = ":".join(p for p in (namespace, pattern.name or "") if p)
+            yield Endpoint(route, name, _methods(pattern.callback))
+
+
+def endpoints() -> list[Endpoint]:
+    return list(_walk(get_resolver().url_patterns))
+
+
+def _normal(route: str) -> str:
+    return route.replace("^", "")
+
+
+def fill(route: str, values: dict[str, Any]) -> str:
+    """A path for a route string (path converters or regex groups), with the given values."""
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(values[m.group(1)]), route)
+    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), path)
+    return "/" + path.replace("^", "").replace("$", "").replace("\\", "")
+
+
+# --- how to name an object of hospital A or B -----------------------------------------------------
+
+
+def obj(attr: str, key: str = "pk", **extra: Any) -> Kwargs:
+    """kwargs {key: <the target's object>.pk} plus constants."""
+
+    def kwargs(w: World, target: str) -> dict[str, Any]:
+        return {key: getattr(w[target], attr).pk, **extra}
+
+    return kwargs
+
+
+def hospital(key: str = "pk", **extra: Any) -> Kwargs:
+    def kwargs(w: World, target: str) -> dict[str, Any]:
+        return {key: w[target].hospital.pk, **extra}
+
+    return kwargs
+
+
+def indicator(key: str = "pk") -> Kwargs:
+    def kwargs(w: World, target: str) -> dict[str, Any]:
+        assert w.indicator is not None
+        return {key: w[target].hospital.pk, "code": w.indicator.code}
+
+    return kwargs
+
+
+def report(w: World, target: str) -> dict[str, Any]:
+    assert w.round_report is not None
+    return {"pk": w.round_report.pk if target == ROUND else w[target].report.pk}
+
+
+def round_entry(w: World, target: str) -> dict[str, Any]:
+    return {"pk": w[target].round.pk, "entry_id": w[target].entry.pk}
+
+
+def nothing(w: World, target: str) -> dict[str, Any]:
+    return {}
+
+
+def assessment_body(kind: str) -> Callable[[World, str], dict[str, Any]]:
+    def body(w: World, target: str) -> dict[str, Any]:
+        return {"hospital": w[target].hospital.pk, "standard": "cq2011", "kind": kind, "year": YEAR + 1}
+
+    return body
+
+
+STANDARD = {"code": "cq2011"}
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    methods: tuple[str, ...]
+    codes: dict[str, Codes]
+    kwargs: Kwargs = nothing
+    body: Callable[[World, str], dict[str, Any]] | None = None
+    # What a caller who cannot see the target's hospital gets, when the hospital is named in the
+    # body rather than in the URL (a 400 on the field: no existence leak either way).
+    hidden: int = 404
+    query: str = ""  # a query string the view needs, e.g. "year=2026"
+
+    @property
+    def api(self) -> bool:
+        return self.name.startswith("v1:")
+
+
+def row(name: str, methods: str, kwargs: Kwargs = nothing, **codes: Any) -> Row:
+    """Row("name", "GET POST", kwargs, A=(...), B=(...)) or with `_=(...)` for a URL about no hospital."""
+    options = ("body", "hidden", "query")
+    targets = {NONE if k == "_" else k: v for k, v in codes.items() if k not in options}
+    extra = {k: v for k, v in codes.items() if k in options}
+    return Row(name, tuple(methods.split()), targets, kwargs, **extra)
+
+
+SIGNED_IN_200: Codes = (200, 200, 200, 200, 200, 200, LOGIN)
+API_SIGNED_IN_200: Codes = (200, 200, 200, 200, 200, 200, 401)
+QC_ONLY_PAGE: Codes = (200, 403, 403, 403, 403, 403, LOGIN)
+QC_ONLY_WRITE: Codes = (OK, 403, 403, 403, 403, 403, LOGIN)
+API_QC_ONLY: Codes = (200, 403, 403, 403, 403, 403, 401)
+API_QC_ONLY_WRITE: Codes = (OK, 403, 403, 403, 403, 403, 401)
+
+# Columns:                         qc_admin, inspector, insp_unassigned, head_a, staff_a, head_b, anonymous
+ROWS: list[Row] = [
+    # --- public pages and the account ---------------------------------------------------------
+    row("home", "GET", _=(200, 200, 200, 200, 200, 200, 200)),
+    row("healthz", "GET", _=(200, 200, 200, 200, 200, 200, 200)),
+    row("schema", "GET", _=(200, 200, 200, 200, 200, 200, 200)),
+    row("api-docs", "GET", _=(200, 200, 200, 200, 200, 200, 200)),
+    row("set_language", "GET", _=(302, 302, 302, 302, 302, 302, 302)),
+    row("login", "GET", _=(200, 200, 200, 200, 200, 200, 200)),
+    # An empty sign-in form is shown again with its errors.
+    row("login", "POST PUT", _=(200, 200, 200, 200, 200, 200, 200)),
+    # Signing out lands on the sign-in page, whoever asks.
+    row("logout", "POST", _=(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)),
+    row("password_change", "GET POST PUT", _=SIGNED_IN_200),
+    row("password_change_done", "GET", _=SIGNED_IN_200),
+    # The admin's own password page is the app's (anesqc/urls.py): a redirect, for everyone.
+    row("admin-password-change", "GET POST PUT PATCH DELETE", _=(302, 302, 302, 302, 302, 302, 302)),
+    # The second factor is for the QC side only.
+    row("two-factor-setup", "GET", _=(200, 200, 200, 403, 403, 403, LOGIN)),
+    row("two-factor-setup", "POST", _=(OK, OK, OK, 403, 403, 403, LOGIN)),
+    row("two-factor-verify", "GET POST", _=(OK, OK, OK, 403, 403, 403, LOGIN)),
+    # --- assessments (HTML) ---------------------------------------------------------------------
+    row("assessment-list", "GET", _=SIGNED_IN_200),
+    # Staff create nothing; an unassigned inspector may open the form (it offers no hospital).
+    row("assessment-create", "GET", _=(200, 200, 200, 200, 403, 200, LOGIN)),
+    row("assessment-create", "POST", _=(OK, OK, OK, OK, 403, OK, LOGIN)),
+    row(
+        "assessment-detail",
+        "GET",
+        obj("self_draft"),
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    row(
+        "assessment-chapter",
+        "GET",
+        obj("self_draft", chapter=1),
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    # Self-assessments are rated by the department, inspections by the QC side.
+    row(
+        "rating-save",
+        "POST",
+        obj("self_draft", code=CRITERION),
+        A=(403, 403, 404, OK, OK, 404, LOGIN),
+        B=(403, 404, 404, 404, 404, OK, LOGIN),
+    ),
+    row(
+        "criterion-return",
+        "POST",
+        obj("self_submitted", code=CRITERION),
+        A=(OK, OK, 404, 403, 403, 404, LOGIN),
+        B=(OK, 404, 404, 404, 404, 403, LOGIN),
+    ),
+    # Only the head submits a self-assessment.
+    row(
+        "assessment-submit",
+        "GET",
+        obj("self_draft"),
+        A=(403, 403, 404, 200, 403, 404, LOGIN),
+        B=(403, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    row(
+        "assessment-submit",
+        "POST",
+        obj("self_draft"),
+        A=(403, 403, 404, OK, 403, 404, LOGIN),
+        B=(403, 404, 404, 404, 404, OK, LOGIN),
+    ),
+    # Only the QC side finalizes.
+    row(
+        "assessment-finalize",
+        "GET",
+        obj("self_submitted"),
+        A=(200, 200, 404, 403, 403, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 403, LOGIN),
+    ),
+    row(
+        "assessment-finalize",
+        "POST",
+        obj("self_submitted"),
+        A=(OK, OK, 404, 403, 403, 404, LOGIN),
+        B=(OK, 404, 404, 404, 404, 403, LOGIN),
+    ),
+    row(
+        "assessment-result",
+        "GET",
+        obj("inspection_final"),
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    row(
+        "assessment-variance",
+        "GET",
+        obj("inspection_final"),
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    row(
+        "assessment-history",
+        "GET",
+        obj("self_submitted"),
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    row(
+        "assessment-history-csv",
+        "GET",
+        obj("self_submitted"),
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    row(
+        "assessment-sheet",
+        "GET",
+        obj("self_draft"),
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    # The sheet import is for those who rate the assessment.
+    row(
+        "assessment-sheet-import",
+        "GET",
+        obj("self_draft"),
+        A=(403, 403, 404, 200, 200, 404, LOGIN),
+        B=(403, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    row(
+        "assessment-sheet-import",
+        "POST",
+        obj("self_draft"),
+        A=(403, 403, 404, OK, OK, 404, LOGIN),
+        B=(403, 404, 404, 404, 404, OK, LOGIN),
+    ),
+    row("standard-sheet", "GET", lambda w, t: STANDARD, _=SIGNED_IN_200),
+    # --- evidence -------------------------------------------------------------------------------
+    row(
+        "evidence-upload",
+        "POST",
+        obj("self_draft", code=CRITERION),
+        A=(403, 403, 404, OK, OK, 404, LOGIN),
+        B=(403, 404, 404, 404, 404, OK, LOGIN),
+    ),
+    row(
+        "evidence-download",
+        "GET",
+        obj("evidence_draft", "evidence_id"),
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    row(
+        "evidence-delete",
+        "POST",
+        obj("evidence_draft", "evidence_id"),
+        A=(403, 403, 404, OK, OK, 404, LOGIN),
+        B=(403, 404, 404, 404, 404, OK, LOGIN),
+    ),
+    row(
+        "evidence-review",
+        "POST",
+        obj("evidence_submitted", "evidence_id"),
+        A=(OK, OK, 404, 403, 403, 404, LOGIN),
+        B=(OK, 404, 404, 404, 404, 403, LOGIN),
+    ),
+    # --- rectification --------------------------------------------------------------------------
+    row("rectification-list", "GET", _=SIGNED_IN_200),
+    row(
+        "rectification-detail",
+        "GET",
+        obj("item"),
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    # The department answers; the QC side assigns and verifies.
+    row(
+        "rectification-answer",
+        "POST",
+        obj("item"),
+        A=(403, 403, 404, OK, OK, 404, LOGIN),
+        B=(403, 404, 404, 404, 404, OK, LOGIN),
+    ),
+    row(
+        "rectification-verify",
+        "POST",
+        obj("item"),
+        A=(OK, OK, 404, 403, 403, 404, LOGIN),
+        B=(OK, 404, 404, 404, 404, 403, LOGIN),
+    ),
+    row(
+        "rectification-assign",
+        "POST",
+        obj("item"),
+        A=(OK, OK, 404, 403, 403, 404, LOGIN),
+        B=(OK, 404, 404, 404, 404, 403, LOGIN),
+    ),
+    row(
+        "rectification-evidence",
+        "GET",
+        obj("item_evidence", "evidence_id"),
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    # --- rounds: a round is seen by whoever sees one of its hospitals; only qc_admin runs it -----
+    row("round-list", "GET", _=SIGNED_IN_200),
+    row("round-create", "GET", _=QC_ONLY_PAGE),
+    row("round-create", "POST", _=QC_ONLY_WRITE),
+    row(
+        "round-detail",
+        "GET",
+        obj("round"),
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    row(
+        "round-add-hospital",
+        "POST",
+        obj("round"),
+        A=(OK, 403, 404, 403, 403, 404, LOGIN),
+        B=(OK, 404, 404, 404, 404, 403, LOGIN),
+    ),
+    row(
+        "round-assign",
+        "POST",
+        round_entry,
+        A=(OK, 403, 404, 403, 403, 404, LOGIN),
+        B=(OK, 404, 404, 404, 404, 403, LOGIN),
+    ),
+    # --- indicators and case imports: the department enters its counts, qc_admin may correct ------
+    row(
+        "indicator-hospital",
+        "GET",
+        hospital(),
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    row(
+        "indicator-grid",
+        "GET",
+        lambda w, t: indicator()(w, t) | {"year": YEAR},
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    row(
+        "indicator-grid",
+        "POST",
+        lambda w, t: indicator()(w, t) | {"year": YEAR},
+        A=(OK, 403, 404, OK, OK, 404, LOGIN),
+        B=(OK, 404, 404, 404, 404, OK, LOGIN),
+    ),
+    row(
+        "indicator-dashboard",
+        "GET",
+        indicator(),
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    # The city-wide comparison is the QC centre's.
+    row("indicator-comparison", "GET", lambda w, t: {"code": w.indicator.code}, _=QC_ONLY_PAGE),  # type: ignore[union-attr]
+    row(
+        "hospital-cases",
+        "GET",
+        hospital("hospital_id"),
+        A=(200, 403, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    row(
+        "hospital-cases",
+        "POST",
+        hospital("hospital_id"),
+        A=(OK, 403, 404, OK, OK, 404, LOGIN),
+        B=(OK, 404, 404, 404, 404, OK, LOGIN),
+    ),
+    # --- department profiles: kept by the department, qc_admin may correct ------------------------
+    # A department has one hospital: its profile page is where it is sent.
+    row("profile-home", "GET", _=(200, 200, 200, 302, 302, 302, LOGIN)),
+    row("profile-shortfalls", "GET", _=QC_ONLY_PAGE),
+    row("profile-shortfalls-xlsx", "GET", _=QC_ONLY_PAGE),
+    row(
+        "profile-trend",
+        "GET",
+        hospital(),
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    row(
+        "profile-detail",
+        "GET",
+        hospital(year=YEAR),
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    row(
+        "profile-detail",
+        "POST",
+        hospital(year=YEAR),
+        A=(OK, 403, 404, OK, OK, 404, LOGIN),
+        B=(OK, 404, 404, 404, 404, OK, LOGIN),
+    ),
+    row(
+        "profile-document-upload",
+        "POST",
+        hospital(year=YEAR),
+        A=(OK, 403, 404, OK, OK, 404, LOGIN),
+        B=(OK, 404, 404, 404, 404, OK, LOGIN),
+    ),
+    row(
+        "profile-document",
+        "GET",
+        obj("document"),
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    row(
+        "profile-document-delete",
+        "POST",
+        obj("document"),
+        A=(OK, 403, 404, OK, OK, 404, LOGIN),
+        B=(OK, 404, 404, 404, 404, OK, LOGIN),
+    ),
+    # --- reports: an assessment's report is seen with the assessment; round reports by qc_admin ----
+    row("report-list", "GET", _=SIGNED_IN_200),
+    row(
+        "report-detail",
+        "GET",
+        report,
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+        round=(200, 404, 404, 404, 404, 404, LOGIN),
+    ),
+    row(
+        "report-download",
+        "GET",
+        report,
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+        round=(200, 404, 404, 404, 404, 404, LOGIN),
+    ),
+    row(
+        "assessment-report-request",
+        "POST",
+        obj("self_draft"),
+        A=(OK, OK, 404, OK, OK, 404, LOGIN),
+        B=(OK, 404, 404, 404, 404, OK, LOGIN),
+    ),
+    # The kind is read before the role: a valid one, so the answer is about the role.
+    row(
+        "round-report-request",
+        "POST",
+        obj("round"),
+        body=lambda w, t: {"kind": "round_summary"},
+        A=(OK, 403, 404, 403, 403, 404, LOGIN),
+        B=(OK, 404, 404, 404, 404, 403, LOGIN),
+    ),
+    # --- the audit trail is the QC centre's -------------------------------------------------------
+    row("audit-log", "GET", _=QC_ONLY_PAGE),
+    row("audit-log-csv", "GET", _=QC_ONLY_PAGE),
+    # --- API v1: anonymous calls answer 401 -------------------------------------------------------
+    row("v1:api-root", "GET", _=API_SIGNED_IN_200),
+    # No credentials needed; an empty request names no account.
+    row("v1:api-token", "POST", _=(400, 400, 400, 400, 400, 400, 400)),
+    row("v1:standard-list", "GET", _=API_SIGNED_IN_200),
+    row("v1:standard-detail", "GET", lambda w, t: STANDARD, _=API_SIGNED_IN_200),
+    row("v1:standard-criterion", "GET", lambda w, t: {**STANDARD, "criterion_code": CRITERION}, _=API_SIGNED_IN_200),
+    row("v1:standard-criterion", "PATCH", lambda w, t: {**STANDARD, "criterion_code": CRITERION}, _=API_QC_ONLY_WRITE),
+    row("v1:standard-sheet", "GET", lambda w, t: STANDARD, _=API_SIGNED_IN_200),
+    row("v1:rule-list", "GET", _=API_SIGNED_IN_200),
+    row("v1:rule-detail", "PUT", lambda w, t: {"code": "3.1-2-1"}, _=API_QC_ONLY_WRITE),
+    row("v1:indicator-list", "GET", _=API_SIGNED_IN_200),
+    row("v1:indicator-detail", "GET", lambda w, t: {"code": w.indicator.code}, _=API_SIGNED_IN_200),  # type: ignore[union-attr]
+    row(
+        "v1:indicator-comparison-api",
+        "GET",
+        lambda w, t: {"code": w.indicator.code},  # type: ignore[union-attr]
+        query=f"year={YEAR}",
+        _=API_QC_ONLY,
+    ),
+    row(
+        "v1:hospital-indicators",
+        "GET",
+        hospital("hospital_id", year=YEAR),
+        A=(200, 200, 404, 200, 200, 404, 401),
+        B=(200, 404, 404, 404, 404, 200, 401),
+    ),
+    row(
+        "v1:hospital-indicator-values",
+        "PUT",
+        lambda w, t: indicator("hospital_id")(w, t) | {"year": YEAR},
+        A=(OK, 403, 404, OK, OK, 404, 401),
+        B=(OK, 404, 404, 404, 404, OK, 401),
+    ),
+    row(
+        "v1:hospital-case-import",
+        "POST",
+        hospital("hospital_id"),
+        A=(OK, 403, 404, OK, OK, 404, 401),
+        B=(OK, 404, 404, 404, 404, OK, 401),
+    ),
+    row("v1:hospital-list", "GET", _=API_SIGNED_IN_200),
+    row("v1:hospital-list", "POST", _=API_QC_ONLY_WRITE),
+    row(
+        "v1:hospital-detail",
+        "GET",
+        hospital(),
+        A=(200, 200, 404, 200, 200, 404, 401),
+        B=(200, 404, 404, 404, 404, 200, 401),
+    ),
+    row("v1:user-list", "POST", _=API_QC_ONLY_WRITE),
+    row("v1:assignment-list", "GET", _=API_SIGNED_IN_200),
+    row("v1:assignment-list", "POST", _=API_QC_ONLY_WRITE),
+    # Departments see no assignments; the inspector sees, but may not delete, their own.
+    row(
+        "v1:assignment-detail",
+        "DELETE",
+        obj("assignment"),
+        A=(OK, 403, 404, 404, 404, 404, 401),
+        B=(OK, 404, 404, 404, 404, 404, 401),
+    ),
+    row("v1:assessment-list", "GET", _=API_SIGNED_IN_200),
+    # The hospital is in the body: one the caller cannot see is a 400 on `hospital`, before the role.
+    row(
+        "v1:assessment-list",
+        "POST",
+        body=assessment_body("self"),
+        hidden=400,
+        A=(OK, 403, 400, OK, 403, 400, 401),
+        B=(OK, 400, 400, 400, 400, OK, 401),
+    ),
+    row(
+        "v1:assessment-detail",
+        "GET",
+        obj("self_draft"),
+        A=(200, 200, 404, 200, 200, 404, 401),
+        B=(200, 404, 404, 404, 404, 200, 401),
+    ),
+    row(
+        "v1:assessment-ratings",
+        "GET",
+        obj("self_draft"),
+        A=(200, 200, 404, 200, 200, 404, 401),
+        B=(200, 404, 404, 404, 404, 200, 401),
+    ),
+    row(
+        "v1:assessment-result",
+        "GET",
+        obj("inspection_final"),
+        A=(200, 200, 404, 200, 200, 404, 401),
+        B=(200, 404, 404, 404, 404, 200, 401),
+    ),
+    row(
+        "v1:assessment-suggestions",
+        "GET",
+        obj("self_draft"),
+        A=(200, 200, 404, 200, 200, 404, 401),
+        B=(200, 404, 404, 404, 404, 200, 401),
+    ),
+    row(
+        "v1:assessment-sheet",
+        "GET",
+        obj("self_draft"),
+        A=(200, 200, 404, 200, 200, 404, 401),
+        B=(200, 404, 404, 404, 404, 200, 401),
+    ),
+    row(
+        "v1:assessment-sheet-import",
+        "POST",
+        obj("self_draft"),
+        A=(403, 403, 404, OK, OK, 404, 401),
+        B=(403, 404, 404, 404, 404, OK, 401),
+    ),
+    row(
+        "v1:assessment-rating",
+        "PUT",
+        obj("self_draft", "pk", criterion_code=CRITERION),
+        A=(403, 403, 404, OK, OK, 404, 401),
+        B=(403, 404, 404, 404, 404, OK, 401),
+    ),
+    row(
+        "v1:assessment-submit",
+        "POST",
+        obj("self_draft"),
+        A=(403, 403, 404, OK, 403, 404, 401),
+        B=(403, 404, 404, 404, 404, OK, 401),
+    ),
+    row(
+        "v1:assessment-finalize",
+        "POST",
+        obj("self_submitted"),
+        A=(OK, OK, 404, 403, 403, 404, 401),
+        B=(OK, 404, 404, 404, 404, 403, 401),
+    ),
+    row(
+        "v1:assessment-reports",
+        "GET",
+        obj("self_draft"),
+        A=(200, 200, 404, 200, 200, 404, 401),
+        B=(200, 404, 404, 404, 404, 200, 401),
+    ),
+    row(
+        "v1:assessment-reports",
+        "POST",
+        obj("self_draft"),
+        A=(OK, OK, 404, OK, OK, 404, 401),
+        B=(OK, 404, 404, 404, 404, OK, 401),
+    ),
+    row(
+        "v1:round-reports",
+        "POST",
+        obj("round"),
+        body=lambda w, t: {"kind": "round_summary"},
+        A=(OK, 403, 404, 403, 403, 404, 401),
+        B=(OK, 404, 404, 404, 404, 403, 401),
+    ),
+    row("v1:report-list", "GET", _=API_SIGNED_IN_200),
+    row(
+        "v1:report-detail",
+        "GET",
+        report,
+        A=(200, 200, 404, 200, 200, 404, 401),
+        B=(200, 404, 404, 404, 404, 200, 401),
+        round=(200, 404, 404, 404, 404, 404, 401),
+    ),
+    row(
+        "v1:report-download",
+        "GET",
+        report,
+        A=(200, 200, 404, 200, 200, 404, 401),
+        B=(200, 404, 404, 404, 404, 200, 401),
+        round=(200, 404, 404, 404, 404, 404, 401),
+    ),
+    row("v1:profile-list", "GET", _=API_SIGNED_IN_200),
+    row("v1:profile-shortfalls", "GET", _=API_QC_ONLY),
+    row(
+        "v1:profile-detail",
+        "GET",
+        hospital("hospital_id", year=YEAR),
+        A=(200, 200, 404, 200, 200, 404, 401),
+        B=(200, 404, 404, 404, 404, 200, 401),
+    ),
+    row(
+        "v1:profile-detail",
+        "PUT PATCH",
+        hospital("hospital_id", year=YEAR),
+        A=(OK, 403, 404, OK, OK, 404, 401),
+        B=(OK, 404, 404, 404, 404, OK, 401),
+    ),
+    row(
+        "v1:profile-evaluations",
+        "GET",
+        hospital("hospital_id", year=YEAR),
+        A=(200, 200, 404, 200, 200, 404, 401),
+        B=(200, 404, 404, 404, 404, 200, 401),
+    ),
+    row("v1:audit-event-list", "GET", _=API_QC_ONLY),
+    # --- the admin site's own sign-in and sign-out (the rest: the admin rule below) -------------------
+    # Signed in as staff, the sign-in page goes on to the admin; everyone else gets the form.
+    row("admin:login", "GET", _=(302, 200, 200, 200, 200, 200, 200)),
+    # Signing out is a POST; the others are sent to the admin's front door first.
+    row("admin:logout", "GET", _=(405, 302, 302, 302, 302, 302, 302)),
+]
+
+# --- the admin rule ---------------------------------------------------------------------------------
+
+ADMIN_ROWS = {"admin:login", "admin:logout"}
+
+
+def _admin_model(route: str) -> type | None:
+    parts = route.split("/")
+    if len(parts) > 3:
+        try:
+            return apps.get_model(parts[1], parts[2])
+        except (LookupError, ValueError):
+            return None
+    return None
+
+
+def admin_path(endpoint: Endpoint, w: World) -> str:
+    """A path for an admin URL: a real object of its model where it names one."""
+    model = _admin_model(endpoint.route)
+    first = model._default_manager.order_by("pk").first() if model is not None else None  # type: ignore[attr-defined]
+    pk = first.pk if first is not None else 0
+    values = {
+        "object_id": pk,
+        "pk": pk,  # django-otp's extra device pages
+        "id": w.cast.head_a.pk,  # a user's admin password page
+        "content_type_id": ContentType.objects.get_for_model(Hospital).pk,
+        "app_label": "accounts",
+        "url": "no-such-page/",
+    }
+    if endpoint.name == "admin:view_on_site":
+        values["object_id"] = w[A].hospital.pk
+    return fill(endpoint.route, values)
+
+
+def _reaches_itself(endpoint: Endpoint) -> bool:
+    """False for a shadowed pattern: its path resolves to an earlier pattern, which is what answers it."""
+    values = dict.fromkeys(("object_id", "pk", "id", "content_type_id"), 1) | {"app_label": "accounts", "url": "x/"}
+    match = resolve(fill(endpoint.route, values))
+    name = ":".join(p for p in (*match.namespaces, match.url_name or "") if p)
+    return (_normal(match.route), name) == (_normal(endpoint.route), endpoint.name)
+
+
+def admin_endpoints() -> list[Endpoint]:
+    return [e for e in endpoints() if e.is_admin and e.name not in ADMIN_ROWS and _reaches_itself(e)]
+
+
+# --- running the table ------------------------------------------------------------------------------
+
+
+@dataclass
+class Caller:
+    """One cast member's clients: a signed-in browser session and an API token."""
+
+    who: str
+    page: Client
+    api: Client
+    session: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, cast: Cast, who: str) -> "Caller":
+        page = Client(raise_request_exception=False)
+        user = cast.users[who]
+        if user is not None:
+            page.force_login(user)
+        api = cast.client(who)
+        api.raise_request_exception = False
+        session = {name: morsel.value for name, morsel in page.cookies.items()}
+        return cls(who=who, page=page, api=api, session=session)
+
+    def send(self, method: str, path: str, *, api: bool, body: dict[str, Any] | None) -> HttpResponseBase:
+        """One request in a savepoint that is rolled back; the session cookie is put back afterwards."""
+        client = self.api if api else self.page
+        send = getattr(client, method.lower())
+        with transaction.atomic():
+            if api:
+                response = send(path, body or {}, format="json") if method != "GET" else send(path)
+            elif method in ("GET", "POST"):
+                response = send(path, body or {})
+            else:
+                response = send(path)
+            transaction.set_rollback(True)
+        self.page.cookies = SimpleCookie(self.session)  # a sign-out or a new session key must not carry over
+        return response
+
+
+def _redirects_to(response: HttpResponseBase, url: str) -> bool:
+    return response.status_code == 302 and urlsplit(response["Location"]).path == url
+
+
+def judge(expected: Expect, response: HttpResponseBase) -> bool:
+    status = response.status_code
+    if expected == LOGIN:
+        return _redirects_to(response, reverse("login"))
+    if expected == OK:
+        return status < 500 and status not in (401, 403, 404, 405) and not _redirects_to(response, reverse("login"))
+    return status == expected
+
+
+def _seen(response: HttpResponseBase) -> str:
+    if response.status_code in (301, 302):
+        return f"{response.status_code} → {response['Location']}"
+    return str(response.status_code)
+
+
+@pytest.fixture
+def media_root(settings: Any, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("media_root")
+@pytest.mark.parametrize("who", CAST)
+def test_every_url_answers_each_member_of_the_cast_as_the_table_says(cast: Cast, who: str) -> None:
+    world = build_world(cast)
+    caller = Caller.of(cast, who)
+    column = CAST.index(who)
+    wrong: list[str] = []
+    for r in ROWS:
+        for target, codes in r.codes.items():
+            path = reverse(r.name, kwargs=r.kwargs(world, target)) + (f"?{r.query}" if r.query else "")
+            body = r.body(world, target) if r.body else None
+            for method in r.methods:
+                response = caller.send(method, path, api=r.api, body=body)
+                if not judge(codes[column], response):
+                    wrong.append(
+                        f"{method} {r.name} [{target}] {path}: expected {codes[column]}, got {_seen(response)}"
+                    )
+    assert not wrong, f"{who}: {len(wrong)} answers differ from ROWS:\n" + "\n".join(wrong)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("media_root")
+@pytest.mark.parametrize("who", CAST)
+def test_every_admin_url_lets_in_qc_admin_only(cast: Cast, who: str) -> None:
+    world = build_world(cast)
+    # django-otp's device pages need a device: its config and QR views answer 500 for a missing id.
+    TOTPDevice.objects.create(user=cast.inspector_unassigned, name="TOTP", confirmed=False)
+    caller = Caller.of(cast, who)
+    sign_in = reverse("admin:login")
+    wrong: list[str] = []
+    for endpoint in admin_endpoints():
+        path = admin_path(endpoint, world)
+        response = caller.send("GET", path, api=False, body=None)
+        if who == "qc_admin":
+            passed = response.status_code < 500 and not _redirects_to(response, sign_in)
+        else:
+            passed = _redirects_to(response, sign_in)
+        if not passed:
+            wrong.append(f"GET {endpoint.name} {path}: got {_seen(response)}")
+    assert not wrong, f"{who}: {len(wrong)} admin URLs break the admin rule:\n" + "\n".join(wrong)
+
+
+# --- the table against the URL configuration ----------------------------------------------------------
+
+
+def _rows_by_key() -> dict[tuple[str, str], Row]:
+    keyed: dict[tuple[str, str], Row] = {}
+    for r in ROWS:
+        for method in r.methods:
+            assert (r.name, method) not in keyed, f"two rows for {method} {r.name}"
+            keyed[(r.name, method)] = r
+    return keyed
+
+
+def test_every_url_and_method_has_a_row() -> None:
+    keyed = _rows_by_key()
+    missing = sorted(
+        f"{method} {e.name or '(unnamed)'} ({e.route})"
+        for e in endpoints()
+        if not e.is_admin or e.name in ADMIN_ROWS
+        for method in e.methods
+        if (e.name, method) not in keyed and not (e.name in ADMIN_ROWS and method != "GET")
+    )
+    assert not missing, "These URLs have no row in ROWS (add one with the answer for each member of the cast):\n" + (
+        "\n".join(missing)
+    )
+
+
+def test_the_table_names_only_urls_that_exist() -> None:
+    found = {(e.name, m) for e in endpoints() for m in e.methods}
+
+    assert {key for key in _rows_by_key() if key not in found} == set()
+
+
+def test_url_names_outside_the_admin_are_unique() -> None:
+    # Rows are keyed by URL name: two patterns under one name would share a row unseen.
+    names = [e.name for e in endpoints() if not e.is_admin]
+
+    assert sorted({n for n in names if names.count(n) > 1}) == []
+
+
+def test_the_only_shadowed_admin_url_is_the_password_page_which_has_a_row() -> None:
+    shadowed = [e.route for e in endpoints() if e.is_admin and not _reaches_itself(e)]
+
+    assert shadowed == ["admin/password_change/"]
+    assert resolve("/admin/password_change/").url_name == "admin-password-change"
+    assert ("admin-password-change", "GET") in _rows_by_key()
+
+
+def test_the_admin_rule_covers_every_registered_model() -> None:
+    routes = {e.route for e in admin_endpoints()}
+    for model in admin.site._registry:
+        assert f"admin/{model._meta.app_label}/{model._meta.model_name}/" in routes, model
+
+
+def test_the_table_keeps_the_rules() -> None:
+    """Foreign objects answer 404 (or `hidden`), and anonymous visitors sign in or get 401."""
+    public = {"home", "healthz", "schema", "api-docs", "set_language", "login", "logout", "v1:api-token"}
+    public |= {"admin-password-change", "admin:login", "admin:logout"}
+    broken = []
+    for r in ROWS:
+        for target, codes in r.codes.items():
+            assert len(codes) == len(CAST), r.name
+            anonymous = codes[CAST.index("anonymous")]
+            if r.name not in public and anonymous != (401 if r.api else LOGIN):
+                broken.append(f"{r.name}: anonymous gets {anonymous}")
+            if target == NONE:
+                continue
+            for who, expected in zip(CAST[:-1], codes[:-1], strict=True):
+                if target not in SEES[who] and expected != r.hidden:
+                    broken.append(f"{r.name} [{target}]: {who} cannot see it but gets {expected}")
+    assert not broken, "\n".join(broken)
+
+
+def test_the_settings_send_anonymous_visitors_to_the_page_the_table_expects() -> None:
+    assert reverse(settings.LOGIN_URL) == reverse("login")
