@@ -21,6 +21,8 @@ reinstalls them, because SQLite drops a table's triggers whenever a later migrat
 
 from typing import Any
 
+from anesqc.db_guards import execute_for_vendor
+
 # The retention floor, also enforced by `audit_archive`: nothing younger is ever archived.
 RETENTION_DAYS = 180
 
@@ -79,18 +81,11 @@ FORWARD = {"postgresql": [POSTGRES_FORWARD], "sqlite": SQLITE_FORWARD}
 REVERSE = {"postgresql": [POSTGRES_REVERSE], "sqlite": SQLITE_REVERSE}
 
 
-def _execute(connection: Any, statements: dict[str, list[str]]) -> None:
-    # Other backends rely on the services (no code path updates or deletes events).
-    with connection.cursor() as cursor:
-        for sql in statements.get(connection.vendor, []):
-            cursor.execute(sql)
-
-
 def install_audit_guards(connection: Any) -> None:
     """Create (or re-create) the append-only triggers on this connection's database."""
-    _execute(connection, FORWARD)
+    execute_for_vendor(connection, FORWARD)
 
 
 def remove_audit_guards(connection: Any) -> None:
     """Drop the append-only triggers."""
-    _execute(connection, REVERSE)
+    execute_for_vendor(connection, REVERSE)

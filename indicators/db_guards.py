@@ -15,6 +15,8 @@ table's triggers whenever a later migration rebuilds the table.
 
 from typing import Any
 
+from anesqc.db_guards import execute_for_vendor
+
 POSTGRES_FORWARD = """
 CREATE OR REPLACE FUNCTION indicators_case_hospital_guard() RETURNS trigger AS $$
 DECLARE
@@ -87,17 +89,11 @@ FORWARD = {"postgresql": [POSTGRES_FORWARD], "sqlite": SQLITE_FORWARD}
 REVERSE = {"postgresql": [POSTGRES_REVERSE], "sqlite": SQLITE_REVERSE}
 
 
-def _execute(connection: Any, statements: dict[str, list[str]]) -> None:
-    with connection.cursor() as cursor:
-        for sql in statements.get(connection.vendor, []):
-            cursor.execute(sql)
-
-
 def install_case_guards(connection: Any) -> None:
     """Create (or re-create) the case guards on this connection's database."""
-    _execute(connection, FORWARD)
+    execute_for_vendor(connection, FORWARD)
 
 
 def remove_case_guards(connection: Any) -> None:
     """Drop the case guards."""
-    _execute(connection, REVERSE)
+    execute_for_vendor(connection, REVERSE)

@@ -17,6 +17,8 @@ after it (tests/scoring/test_concurrency.py).
 
 from typing import Any
 
+from anesqc.db_guards import execute_for_vendor
+
 POSTGRES_FORWARD = """
 CREATE OR REPLACE FUNCTION scoring_guard_finalized_rating() RETURNS trigger AS $$
 DECLARE
@@ -133,27 +135,20 @@ REVISION_FORWARD = {"postgresql": [POSTGRES_REVISION], "sqlite": SQLITE_REVISION
 REVISION_REVERSE = {"postgresql": [POSTGRES_REVISION_REVERSE], "sqlite": SQLITE_REVISION_REVERSE}
 
 
-def _execute(connection: Any, statements: dict[str, list[str]]) -> None:
-    # Other backends rely on the service and admin guards.
-    with connection.cursor() as cursor:
-        for sql in statements.get(connection.vendor, []):
-            cursor.execute(sql)
-
-
 def install_finalized_guards(connection: Any) -> None:
     """Create (or re-create) the triggers on this connection's database."""
-    _execute(connection, FORWARD)
+    execute_for_vendor(connection, FORWARD)
 
 
 def remove_finalized_guards(connection: Any) -> None:
     """Drop the triggers."""
-    _execute(connection, REVERSE)
+    execute_for_vendor(connection, REVERSE)
 
 
 def install_revision_triggers(connection: Any) -> None:
     """Create (or re-create) the triggers that give the standards a new revision when a part changes."""
-    _execute(connection, REVISION_FORWARD)
+    execute_for_vendor(connection, REVISION_FORWARD)
 
 
 def remove_revision_triggers(connection: Any) -> None:
-    _execute(connection, REVISION_REVERSE)
+    execute_for_vendor(connection, REVISION_REVERSE)
