@@ -668,44 +668,44 @@ def _key_pattern(columns: list[str]) -> re.Pattern[str]:
     return re.compile("^" + ",".join(parts) + "$", re.M)
 
 
-def _rollup_rows(hospital_id: int, columns: list[str], counts: Counter[Any]) -> list[CaseRollup]:
-    """The rollup rows of streamed cases, from the counted keys (a few thousand, however many cases)."""
+ROLLUP_COLUMNS = ("hospital_id", "year", "month", "n", *CASE_FACTS)
+
+
+def _rollup_rows(hospital_id: int, columns: list[str], counts: Counter[Any]) -> list[tuple[Any, ...]]:
+    """The rollup rows of streamed cases (ROLLUP_COLUMNS order), from the counted keys: a few thousand,
+    however many cases. Plain tuples, not model instances: they go straight to COPY."""
     facts = [c for c in columns if c != "case_id"]
     at = {name: i for i, name in enumerate(facts)}
-    i_date, i_type, i_asa = at["date"], at["anesthesia_type"], at.get("asa")
-    flag_at = [at.get(name) for name in BOOL_FIELDS]
+    i_date = at["date"]
+    # Where each of CASE_FACTS sits in a key's cells (None: the file left that flag out).
+    where = [at.get(name) for name in CASE_FACTS]
     rows = []
     for key, n in counts.items():
         cells = ",".join(key).split(",") if isinstance(key, tuple) else key.split(",")
         month = cells[i_date]
-        asa = cells[i_asa] if i_asa is not None else ""
-        rows.append(
-            CaseRollup(
-                hospital_id=hospital_id,
-                year=int(month[:4]),
-                month=int(month[5:7]),
-                n=n,
-                anesthesia_type=cells[i_type],
-                asa=int(asa) if asa else None,
-                **{name: i is not None and cells[i] == "1" for name, i in zip(BOOL_FIELDS, flag_at, strict=True)},
-            )
-        )
+        values: list[Any] = []
+        for name, i in zip(CASE_FACTS, where, strict=True):
+            cell = cells[i] if i is not None else ""
+            if name == "anesthesia_type":
+                values.append(cell)
+            elif name == "asa":
+                values.append(int(cell) if cell else None)
+            else:
+                values.append(cell == "1")
+        rows.append((hospital_id, int(month[:4]), int(month[5:7]), n, *values))
     return rows
 
 
-def _copy_rollup(rows: list[CaseRollup]) -> None:
+def _copy_rollup(rows: list[tuple[Any, ...]]) -> None:
     """Store rollup rows with one COPY (thousands of rows: far cheaper than INSERTs built by the ORM)."""
-    columns = ["hospital_id", "year", "month", "n", *CASE_FACTS]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     for row in rows:
-        writer.writerow(
-            ["" if (v := getattr(row, c)) is None else (int(v) if isinstance(v, bool) else v) for c in columns]
-        )
+        writer.writerow(["" if v is None else (int(v) if isinstance(v, bool) else v) for v in row])
     buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.copy_expert(
-            f"COPY {CaseRollup._meta.db_table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)",
+            f"COPY {CaseRollup._meta.db_table} ({', '.join(ROLLUP_COLUMNS)}) FROM STDIN WITH (FORMAT csv)",
             buffer,
         )
 
@@ -767,7 +767,7 @@ def _stream_postgres(hospital: Hospital, file: IO[bytes], out: Validated) -> tup
             rollup = _rollup_rows(hospital.pk, names, stream.counts)
             _copy_rollup(rollup)
             out.rows = out.accepted = stream.lines
-            out.months = {(r.year, r.month) for r in rollup}
+            out.months = {(r[1], r[2]) for r in rollup}
             return False, set()
     except psycopg2.errors.UniqueViolation:
         pass  # some cases are stored already (or repeated in the file)
@@ -786,7 +786,7 @@ def _stream_postgres(hospital: Hospital, file: IO[bytes], out: Validated) -> tup
             return None  # a case_id repeated in the file: the checking path names its rows
         raise
     out.rows = out.accepted = stream.lines
-    out.months = {(r.year, r.month) for r in _rollup_rows(hospital.pk, names, stream.counts)}
+    out.months = {(r[1], r[2]) for r in _rollup_rows(hospital.pk, names, stream.counts)}
     return True, moved
 
 
