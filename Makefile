@@ -2,9 +2,10 @@
 #
 #   make run            dev server on http://127.0.0.1:8000 (PORT=8001 to change), with a
 #                       Celery worker for reports (filesystem broker, no Redis needed)
-#   make test           lint + migrations check + pytest on throwaway PostgreSQL/Redis
+#   make test           lint (ruff, mypy, the import-linter layering contract) + migrations check
+#                       + pytest on throwaway PostgreSQL/Redis
 #                       (PYTEST_ARGS='-k foo -x' to pass arguments to pytest)
-#   make lint           ruff check + ruff format --check + mypy
+#   make lint           ruff check + ruff format --check + mypy + lint-imports
 #   make bench          speed as ratios against floors measured in the same run, on throwaway
 #                       PostgreSQL/Redis with gunicorn serving (BENCH_ARGS=--quick for a short run)
 #   make messages       refresh and compile the English translations (needs gettext)
@@ -22,6 +23,8 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+# The project's Python packages, from the project package down to the ground floor (docs/architecture.md).
+PACKAGES := anesqc workspace reports evidence rectification rounds indicators departments scoring accounts audit common
 
 # Environment for the test run. makemigrations needs no database server: it
 # runs against an in-memory SQLite database (so it leaves no db.sqlite3).
@@ -62,14 +65,16 @@ test:
 	@$(MAKE) --no-print-directory venv
 	$(TEST_ENV) $(VENV)/bin/ruff check .
 	$(TEST_ENV) $(VENV)/bin/ruff format --check .
-	$(TEST_ENV) DATABASE_URL=sqlite://:memory: $(VENV)/bin/mypy anesqc accounts audit scoring rounds evidence rectification indicators departments reports
+	$(TEST_ENV) DATABASE_URL=sqlite://:memory: $(VENV)/bin/mypy $(PACKAGES)
+	$(TEST_ENV) DATABASE_URL=sqlite://:memory: $(VENV)/bin/lint-imports
 	$(TEST_ENV) DATABASE_URL=sqlite://:memory: $(VENV_PY) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) scripts/with-services --redis -- $(VENV_PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	DEBUG=true DATABASE_URL=sqlite://:memory: $(VENV)/bin/mypy anesqc accounts audit scoring rounds evidence rectification indicators departments reports
+	DEBUG=true DATABASE_URL=sqlite://:memory: $(VENV)/bin/mypy $(PACKAGES)
+	DEBUG=true DATABASE_URL=sqlite://:memory: $(VENV)/bin/lint-imports
 
 bench: venv
 	$(VENV_PY) -m pip install --disable-pip-version-check -q -r requirements-bench.txt

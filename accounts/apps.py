@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from audit import labels
+
 
 class AccountsConfig(AppConfig):
     """Hospitals, users with one role each, and inspector assignments."""
@@ -9,6 +11,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("医院与用户")
 
     def ready(self) -> None:
-        from . import receivers
+        from . import receivers, selectors
 
         receivers.connect()
+        labels.register_hospital_names(selectors.hospital_names)

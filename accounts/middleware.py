@@ -22,7 +22,7 @@ class SessionPolicyMiddleware:
 
     - A session idle for SESSION_IDLE_TIMEOUT or older than SESSION_ABSOLUTE_TIMEOUT is ended (logged
       out server-side) and the request goes on as anonymous, so pages send the user to sign in and
-      htmx calls answer 401 (anesqc.middleware.HtmxSessionExpiredMiddleware). Otherwise the request
+      htmx calls answer 401 (common.middleware.HtmxSessionExpiredMiddleware). Otherwise the request
       is noted, which writes the session back (pushing its stored expiry on) once a minute at most.
     - While a TOTP code or an enrolment is owed, every other page leads there; then, while the
       password is expired, to the password change. API calls on such a session answer 403.

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "common",
     "accounts",
     "audit",
     "scoring",
@@ -75,15 +76,15 @@ INSTALLED_APPS = [
     "indicators",
     "departments",
     "reports",
-    "anesqc",  # project-wide management commands only (backup, restore); no models
+    "workspace",
 ]
 
 MIDDLEWARE = [
     "audit.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "anesqc.csp.ContentSecurityPolicyMiddleware",
-    "anesqc.media.XAccelRedirectMiddleware",
+    "common.csp.ContentSecurityPolicyMiddleware",
+    "common.media.XAccelRedirectMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -94,7 +95,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "anesqc.middleware.HtmxSessionExpiredMiddleware",
+    "common.middleware.HtmxSessionExpiredMiddleware",
     # Last, as django-axes asks: it turns a lockout flagged during the request into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -260,7 +261,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Attempts during a lockout do not extend it: the account opens again at the announced time.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_CLIENT_IP_CALLABLE = "anesqc.proxy.client_ip"
+AXES_CLIENT_IP_CALLABLE = "common.proxy.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_ENABLE_ADMIN = True
@@ -302,11 +303,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
-    "EXCEPTION_HANDLER": "anesqc.api.exception_handler",
+    "EXCEPTION_HANDLER": "common.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PARSER_CLASSES": [
-        "anesqc.parsers.DecimalJSONParser",
+        "common.parsers.DecimalJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

@@ -1,4 +1,4 @@
-"""URL configuration: health check, admin, API v1 with its schema and docs, and the home page."""
+"""URL configuration: health check, admin, API v1 with its schema and docs, and every app's pages."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -10,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.api.auth import ObtainTokenView
 from accounts.api.views import AssignmentViewSet, HospitalViewSet, UserViewSet
 from audit.api.urls import api_urlpatterns as audit_api_urlpatterns
+from common.views import healthz
 from departments.api.urls import api_urlpatterns as profile_api_urlpatterns
 from indicators.api.views import (
     AssessmentSuggestions,
@@ -21,10 +22,9 @@ from indicators.api.views import (
 )
 from indicators.case_urls import api_urlpatterns as case_api_urlpatterns
 from reports.api.views import AssessmentReports, ReportJobViewSet, RoundReports
-from scoring.api.sheet_views import api_urlpatterns as sheet_api_urlpatterns
-from scoring.api.views import AssessmentViewSet, CriterionView, StandardViewSet
-
-from . import views
+from scoring.api.views import CriterionView, StandardViewSet
+from workspace.api.sheet_views import api_urlpatterns as sheet_api_urlpatterns
+from workspace.api.views import AssessmentViewSet
 
 router = DefaultRouter()
 router.register("standards", StandardViewSet, basename="standard")
@@ -65,13 +65,12 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("accounts.urls")),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("", include("scoring.urls")),
+    path("", include("workspace.urls")),
     path("", include("evidence.urls")),
     path("", include("rectification.urls")),
     path("", include("rounds.urls")),

@@ -21,7 +21,7 @@ reinstalls them, because SQLite drops a table's triggers whenever a later migrat
 
 from typing import Any
 
-from anesqc.db_guards import execute_for_vendor
+from common.db_guards import execute_for_vendor
 
 # The retention floor, also enforced by `audit_archive`: nothing younger is ever archived.
 RETENTION_DAYS = 180

@@ -2,7 +2,7 @@
 
 `RequestIdMiddleware` comes first in MIDDLEWARE, so every response (redirects of the security
 middleware included) carries `X-Request-ID`, and every event written while the request runs,
-whatever service writes it, carries the request id and the client's IP (`anesqc.proxy.client_ip`:
+whatever service writes it, carries the request id and the client's IP (`common.proxy.client_ip`:
 the address the deployment's TRUSTED_PROXY_COUNT lets us trust, as for the login lockout).
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponseBase
 
-from anesqc.proxy import client_ip
+from common.proxy import client_ip
 
 from . import context, services
 

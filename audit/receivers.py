@@ -1,4 +1,4 @@
-"""Sign-ins, sign-outs and failed sign-ins, recorded from Django's authentication signals.
+"""Sign-ins, sign-outs and failed sign-ins, recorded from Django's authentication signals; damaged files too.
 
 Every way in ends in these signals: the login page and the admin's (`login()` sends
 user_logged_in), the API token endpoint (`authenticate()` sends user_login_failed), and
@@ -11,6 +11,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.http import HttpRequest
+
+from common.files import file_integrity_failure
 
 from .services import audit_record
 
@@ -41,8 +43,21 @@ def _login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest
     )
 
 
+def _file_integrity_failure(sender: Any, request: HttpRequest, stored: Any, actual: str, **kwargs: Any) -> None:
+    audit_record(
+        actor=request.user,
+        action="file.integrity_failure",
+        obj=stored,
+        before={"sha256": stored.sha256},
+        after={"sha256": actual, "file": stored.file.name},
+        assessment=getattr(stored, "assessment", None),
+        criterion=getattr(stored, "criterion", None),
+    )
+
+
 def connect() -> None:
-    """Subscribe to the authentication signals (once)."""
+    """Subscribe to the authentication signals and the stored-file integrity signal (once)."""
     user_logged_in.connect(_login, dispatch_uid="audit.login")
     user_logged_out.connect(_logout, dispatch_uid="audit.logout")
     user_login_failed.connect(_login_failed, dispatch_uid="audit.login_failed")
+    file_integrity_failure.connect(_file_integrity_failure, dispatch_uid="audit.file_integrity_failure")

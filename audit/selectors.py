@@ -11,12 +11,12 @@ from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
-from django.db import models
 from django.db.models import QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import labels
 from .models import AuditEvent
 
 ACTION_LABELS: dict[str, Promise] = {
@@ -115,24 +115,6 @@ def _model_choices(object_type: str, field: str) -> dict[Any, Any]:
         return {}
 
 
-@functools.cache
-def _assessment_choices(field: str) -> dict[Any, Any]:
-    """Fallback display names: an event about a return may carry its assessment's status."""
-    # Imported late: audit sits below scoring and evidence, which import audit.services.
-    from evidence.models import ReviewStatus
-    from scoring.models import AssessmentKind, AssessmentStatus, RatingValue
-
-    enums: dict[str, type[models.Choices]] = {
-        "status": AssessmentStatus,
-        "rating": RatingValue,
-        "suggested": RatingValue,
-        "profile_suggested": RatingValue,
-        "review_status": ReviewStatus,
-        "kind": AssessmentKind,
-    }
-    return dict(enums[field].choices) if field in enums else {}
-
-
 @dataclass(frozen=True)
 class Change:
     """One field's change, already worded: label, old value, new value."""
@@ -200,7 +182,7 @@ def _display(object_type: str, field: str, value: Any) -> str:
     if isinstance(value, list | tuple):
         return "、".join(str(v) for v in value)
     if isinstance(value, str | int):
-        for choices in (_model_choices(object_type, field), _assessment_choices(field)):
+        for choices in (_model_choices(object_type, field), labels.value_labels(field)):
             if value in choices:
                 return str(choices[value])
     return str(value)
@@ -212,7 +194,7 @@ def format_changes(
     """Fields that differ between `before` and `after`, worded "标签：旧 → 新" (missing side: —).
 
     Values with choices are shown by their display name, taken from the changed object's
-    model (`object_type`, e.g. "scoring.criterionreturn") or else from the assessment's.
+    model (`object_type`, e.g. "scoring.criterionreturn") or else from those an app registered (audit.labels).
     """
     before, after = before or {}, after or {}
     keys = [k for k in FIELD_LABELS if k in before or k in after]
@@ -291,8 +273,5 @@ def action_choices() -> list[tuple[str, str]]:
 
 
 def hospital_names(events: Iterable[AuditEvent]) -> dict[int, str]:
-    """Names of the hospitals the events belong to (one query)."""
-    from accounts.models import Hospital  # audit sits below accounts, whose services import audit
-
-    ids = {e.hospital_id for e in events if e.hospital_id is not None}
-    return dict(Hospital.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    """Names of the hospitals the events belong to (one query, by the lookup accounts registers)."""
+    return labels.hospital_names(e.hospital_id for e in events if e.hospital_id is not None)

@@ -21,7 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from anesqc.http import HtmxHttpRequest
+from common.exports import csv_cell
+from common.http import HtmxHttpRequest
 
 from . import selectors
 from .filters import AuditEventFilter
@@ -71,8 +72,7 @@ class _Echo:
 
 def _cell(value: Any) -> str:
     # Usernames, remarks and paths are typed by people: keep Excel from reading them as formulas.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return csv_cell("" if value is None else str(value))
 
 
 def _json(value: Any) -> str:

@@ -44,7 +44,8 @@ from reports.models import JobStatus, ReportKind
 from rounds.models import InspectionRound
 from rounds.services import round_add_hospital, round_create
 from scoring.models import Assessment, Criterion, Rating, Standard
-from scoring.services import assessment_finalize, assessment_submit
+from scoring.services import assessment_submit
+from workspace.services import assessment_finalize
 
 HELLO = (
     '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"></head>'

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Hospital
-from evidence.files import StoredFile
+from common.files import StoredFile
 from scoring.models import Criterion
 
 

@@ -30,6 +30,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from common.numbers import fmt as fmt_decimal
+
 LEVELS = ("3A", "3B", "2A", "2B")
 VARIANT_KEYS = frozenset({"key", *LEVELS, "3", "2", "default"})
 Number = int | Decimal
@@ -98,7 +100,7 @@ def _fraction(value: Any, path: str) -> Fraction:
 
 
 def fmt(value: Number | Fraction | None) -> str:
-    """A number as people write it: 25, 24.5, 0.08, 1/3 (never 25.0, 2.5E+1 or 0.333…)."""
+    """A number as people write it: 25, 24.5, 0.08, 1/3 (never 25.0, 2.5E+1 or 0.333…); decimals as common.numbers."""
     if value is None:
         return "—"
     if isinstance(value, Fraction):
@@ -111,7 +113,7 @@ def fmt(value: Number | Fraction | None) -> str:
             return f"{value.numerator}/{value.denominator}"
         value = Decimal(value.numerator) / Decimal(value.denominator)
     if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
+        return fmt_decimal(value)
     return str(value)
 
 

@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Hospital, Role
+from accounts.roles import is_department_member
 from audit.services import audit_record
-from evidence import validation
-from evidence.files import files_removed_on_failure, sha256_of
+from common import uploads
+from common.files import files_removed_on_failure, sha256_of
 from scoring.models import Criterion
 
 from . import rules
@@ -44,7 +45,7 @@ def can_edit_profile(user: Any, hospital: Hospital) -> bool:
     role = getattr(user, "effective_role", None)
     if role == Role.QC_ADMIN:
         return True
-    return role in (Role.DEPARTMENT_HEAD, Role.DEPARTMENT_STAFF) and user.hospital_id == hospital.pk
+    return is_department_member(user, hospital.pk)
 
 
 def can_edit_rules(user: Any) -> bool:
@@ -160,7 +161,7 @@ def profile_document_upload(
         raise ValidationError({"fact": [_("请选择材料对应的事项。")]})
     if not files:
         raise ValidationError({"files": [_("请选择要上传的文件。")]})
-    checked = validation.check_files(list(files))
+    checked = uploads.check_files(list(files))
     digests = [sha256_of(c.upload) for c in checked]
     stored = []
     with files_removed_on_failure() as written, transaction.atomic():

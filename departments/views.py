@@ -20,8 +20,8 @@ from openpyxl.styles import Alignment, Font
 
 from accounts.models import Hospital, Role
 from accounts.selectors import hospitals_visible_to
-from anesqc.http import HtmxHttpRequest
-from evidence.files import serve_stored_file
+from common.files import serve_stored_file
+from common.http import HtmxHttpRequest
 
 from . import selectors, services
 from .facts import FACTS, SECTIONS, fact

@@ -5,7 +5,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .files import field_names
+from common.files import field_names
+
 from .models import Evidence
 
 

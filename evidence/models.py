@@ -8,9 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from common.files import StoredFile
 from scoring.models import Assessment, Criterion
-
-from .files import StoredFile
 
 
 def evidence_upload_to(instance: "Evidence", filename: str) -> str:

@@ -1,29 +1,29 @@
 """Who may attach, remove and review evidence on an assessment they can already see.
 
-Visibility (404) comes from the scoping selectors; these rules decide 403.
-`may_*` ask about the role only; `can_*` also ask whether the assessment's
-status allows the action now, which is what a template needs to know.
+Visibility (404) comes from the scoping selectors; the rules are scoring's one table
+(`scoring.permissions`): attaching evidence goes with rating the criterion, reviewing it
+with reviewing the assessment. `may_*` ask about the role only; `can_*` also ask whether
+the assessment's status allows the action now, which is what a template needs to know.
 """
 
 from typing import Any
 
 from scoring import permissions as scoring_permissions
-from scoring.models import Assessment, AssessmentStatus, Criterion
+from scoring.models import Assessment, Criterion
+from scoring.permissions import Action
 
 
 def may_attach(user: Any, assessment: Assessment, criterion: Criterion | None = None) -> bool:
     """Those who rate an assessment (the criterion, if given) upload and remove its evidence."""
-    if not getattr(user, "is_authenticated", False):
-        return False
     if criterion is not None:
         # In an inspection round, a team inspector only works on the chapters they were given.
-        return scoring_permissions.can_rate_criterion(user, assessment, criterion)
-    return scoring_permissions.can_rate(user, assessment)
+        return scoring_permissions.may_rate_criterion(user, assessment, criterion)
+    return scoring_permissions.may(user, assessment, Action.RATE)
 
 
 def may_review(user: Any, assessment: Assessment) -> bool:
     """The QC side (assigned inspectors, qc_admin) reviews evidence."""
-    return bool(getattr(user, "is_authenticated", False)) and scoring_permissions.can_review(user, assessment)
+    return scoring_permissions.may(user, assessment, Action.REVIEW)
 
 
 def can_upload(user: Any, assessment: Assessment) -> bool:
@@ -31,9 +31,9 @@ def can_upload(user: Any, assessment: Assessment) -> bool:
 
     For a returned assessment the page offers upload only on the returned criteria.
     """
-    return assessment.status in (AssessmentStatus.DRAFT, AssessmentStatus.RETURNED) and may_attach(user, assessment)
+    return Action.RATE in scoring_permissions.allowed_actions(user, assessment)
 
 
 def can_review(user: Any, assessment: Assessment) -> bool:
     """Review now: the role allows it and the assessment is submitted (not yet finalized)."""
-    return assessment.status in (AssessmentStatus.SUBMITTED, AssessmentStatus.RETURNED) and may_review(user, assessment)
+    return Action.REVIEW in scoring_permissions.allowed_actions(user, assessment)

@@ -17,12 +17,13 @@ from django.utils.translation import gettext as _
 
 from accounts.selectors import scope_by_hospital
 from audit.services import audit_record
+from common import uploads
+from common.files import files_removed_on_failure, sha256_of
 from scoring.errors import AssessmentLocked
-from scoring.models import AppliesTo, Assessment, AssessmentStatus, Criterion
-from scoring.services import require_editable
+from scoring.models import AppliesTo, Assessment, Criterion
+from scoring.permissions import Action, require_editable, require_status
 
-from . import permissions, validation
-from .files import files_removed_on_failure, sha256_of
+from . import permissions
 from .models import Evidence, ReviewStatus
 
 
@@ -92,7 +93,7 @@ def evidence_upload(
     evidence_attach_authorize(actor=actor, assessment=assessment, criterion=criterion)
     _require_editable(assessment, criterion)
     _require_applicable(assessment, criterion)
-    checked = validation.check_files(list(files))  # reads the files; nothing written yet
+    checked = uploads.check_files(list(files))  # reads the files; nothing written yet
     digests = [sha256_of(item.upload) for item in checked]
 
     with files_removed_on_failure() as written, transaction.atomic():
@@ -142,8 +143,7 @@ def evidence_review(*, actor: Any, evidence: Evidence, decision: str, reason: st
     evidence_review_authorize(actor=actor, assessment=evidence.assessment)
     with transaction.atomic():
         locked = _locked_for_update(evidence.assessment)
-        if locked.status not in (AssessmentStatus.SUBMITTED, AssessmentStatus.RETURNED):
-            raise AssessmentLocked(_("只有已提交、尚未定稿的评审可以审核佐证材料。"), status=locked.status)
+        require_status(locked, Action.REVIEW, _("只有已提交、尚未定稿的评审可以审核佐证材料。"))
         if decision not in (ReviewStatus.ACCEPTED, ReviewStatus.REJECTED):
             raise ValidationError(
                 {

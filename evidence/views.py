@@ -22,13 +22,13 @@ from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST, require_safe
 
-from anesqc.http import HtmxHttpRequest
+from common.files import serve_stored_file
+from common.http import HtmxHttpRequest
 from scoring.errors import AssessmentLocked
 from scoring.models import Assessment, Criterion
 from scoring.selectors import assessments_visible_to
 
 from . import permissions, selectors, services
-from .files import serve_stored_file
 from .models import Evidence
 
 

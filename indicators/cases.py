@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Hospital
 from audit.services import audit_record
-from evidence.filetypes import ContentProblem, zip_limits
+from common.filetypes import ContentProblem, zip_limits
 
 from .models import CASE_FACTS, AnesthesiaType, Case, CaseImport, CaseRollup, Indicator, PeriodValue
 from .services import can_enter

@@ -15,7 +15,7 @@ table's triggers whenever a later migration rebuilds the table.
 
 from typing import Any
 
-from anesqc.db_guards import execute_for_vendor
+from common.db_guards import execute_for_vendor
 
 POSTGRES_FORWARD = """
 CREATE OR REPLACE FUNCTION indicators_case_hospital_guard() RETURNS trigger AS $$

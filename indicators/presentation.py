@@ -1,7 +1,9 @@
 """How indicator numbers are printed on pages, charts and exports (shared by views and the comparison)."""
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+
+from common.numbers import fmt
 
 from . import rates, selectors
 from .models import Indicator
@@ -12,8 +14,7 @@ UNIT_SUFFIX = {rates.PERCENT: "%", rates.PERMILLE: "‰", rates.RATIO: "", rates
 
 def num(value: Decimal) -> str:
     """Two decimals at most, trailing zeros dropped: 95, 96.67, 0.5."""
-    text = str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return fmt(value, places=2)
 
 
 @dataclass(frozen=True)

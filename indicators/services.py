@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Hospital, Role
+from accounts.roles import is_department_member
 from audit.services import audit_record
 
 from .models import Indicator, PeriodValue, Unit
@@ -20,7 +21,7 @@ def can_enter(user: Any, hospital: Hospital) -> bool:
     role = getattr(user, "effective_role", None)
     if role == Role.QC_ADMIN:
         return True
-    return role in (Role.DEPARTMENT_HEAD, Role.DEPARTMENT_STAFF) and user.hospital_id == hospital.pk
+    return is_department_member(user, hospital.pk)
 
 
 def _count(value: Any, month: int, field: str, label: str, errors: dict[str, list[str]]) -> int | None:

@@ -22,7 +22,8 @@ from openpyxl import Workbook
 
 from accounts.models import Hospital
 from accounts.selectors import hospitals_visible_to
-from anesqc.http import HtmxHttpRequest
+from common.exports import csv_cell
+from common.http import HtmxHttpRequest
 
 from . import charts, selectors, services
 from .comparison import comparison_levels
@@ -233,7 +234,7 @@ def _export_rows(indicator: Indicator, levels: list[dict[str, Any]]) -> list[tup
     return [
         (
             level["label"],
-            row["hospital"].name,
+            csv_cell(row["hospital"].name),  # typed by people; Excel must not take it for a formula
             row["numerator"],
             row["denominator"],
             float(row["value"]) if row["value"] is not None else None,

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from evidence.files import field_names
+from common.files import field_names
 
 from .models import RectificationEvidence, RectificationItem
 

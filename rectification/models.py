@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from evidence.files import StoredFile
+from common.files import StoredFile
 from scoring.models import Assessment, Criterion, RatingValue
 
 # How long a department has to rectify, counted from the day the plan is drawn up.

@@ -7,8 +7,9 @@ which is what a template needs to know.
 
 from typing import Any
 
-from accounts.models import HOSPITAL_ROLES
+from accounts.roles import is_department_member
 from scoring import permissions as scoring_permissions
+from scoring.permissions import Action
 
 from .models import ItemStatus, RectificationItem
 
@@ -19,14 +20,12 @@ def _signed_in(user: Any) -> bool:
 
 def may_manage(user: Any, item: RectificationItem) -> bool:
     """The QC side (the assessment's inspectors, qc_admin) assigns owners and due dates and verifies."""
-    return _signed_in(user) and scoring_permissions.can_review(user, item.assessment)
+    return _signed_in(user) and scoring_permissions.may(user, item.assessment, Action.REVIEW)
 
 
 def may_answer(user: Any, item: RectificationItem) -> bool:
     """The department (head and staff of the inspected hospital) answers with what it did."""
-    return (
-        _signed_in(user) and user.effective_role in HOSPITAL_ROLES and user.hospital_id == item.assessment.hospital_id
-    )
+    return _signed_in(user) and is_department_member(user, item.assessment.hospital_id)
 
 
 def can_assign(user: Any, item: RectificationItem) -> bool:

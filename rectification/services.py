@@ -16,13 +16,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import HOSPITAL_ROLES
+from accounts.roles import is_department_member
 from accounts.selectors import scope_by_hospital
 from audit.services import audit_record
-from evidence import validation
-from evidence.files import files_removed_on_failure, sha256_of
+from common import uploads
+from common.files import files_removed_on_failure, sha256_of
 from scoring import permissions as scoring_permissions
 from scoring.models import Assessment, AssessmentKind, AssessmentStatus, Rating
+from scoring.permissions import Action
 
 from . import permissions, selectors
 from .errors import ItemStateError
@@ -79,7 +80,7 @@ def rectification_plan_authorize(*, actor: Any, assessment: Assessment) -> None:
     """Refuse (403) anyone but the QC side who can see the inspection."""
     if not (
         getattr(actor, "is_authenticated", False)
-        and scoring_permissions.can_review(actor, assessment)
+        and scoring_permissions.may(actor, assessment, Action.REVIEW)
         and _visible(actor, assessment)
     ):
         raise PermissionDenied(_("只有质控专家或质控中心管理员可以生成整改计划。"))
@@ -89,7 +90,7 @@ def rectification_plan_authorize(*, actor: Any, assessment: Assessment) -> None:
 def rectification_plan_create(*, actor: Any, assessment: Assessment) -> list[RectificationItem]:
     """One item per 基本达标 or 未达标 criterion of a finalized inspection; idempotent, returns the whole plan.
 
-    Called by `scoring.services.assessment_finalize` in its transaction; calling it again
+    Called by `workspace.services.assessment_finalize` in the transaction that finalizes; calling it again
     creates only the items still missing.
     """
     rectification_plan_authorize(actor=actor, assessment=assessment)
@@ -139,9 +140,7 @@ def rectification_assign(
     current = _locked(item)
     _require_not_closed(current, _("整改项已销号，不能再指派。"))
     errors: dict[str, list[str]] = {}
-    if owner is not None and not (
-        owner.is_active and owner.role in HOSPITAL_ROLES and owner.hospital_id == current.assessment.hospital_id
-    ):
+    if owner is not None and not (owner.is_active and is_department_member(owner, current.assessment.hospital_id)):
         errors["owner"] = [_("责任人须为该医院麻醉科的人员。")]
     if due_date is None:
         errors["due_date"] = [_("请填写整改期限，格式如 2026-05-31。")]
@@ -187,10 +186,10 @@ def rectification_answer(
         errors["answer"] = [_("请填写整改情况。")]
     elif len(answer) > ANSWER_MAX_CHARS:
         errors["answer"] = [_("整改情况不能超过 %(n)d 字。") % {"n": ANSWER_MAX_CHARS}]
-    checked: list[validation.CheckedFile] = []
+    checked: list[uploads.CheckedFile] = []
     if files:
         try:
-            checked = validation.check_files(list(files))  # reads the files; nothing written yet
+            checked = uploads.check_files(list(files))  # reads the files; nothing written yet
         except ValidationError as exc:
             errors.update(exc.message_dict)
     if errors:

@@ -23,8 +23,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import User
 from accounts.selectors import hospitals_visible_to
-from anesqc.http import HtmxHttpRequest
-from evidence.files import serve_stored_file
+from common.files import serve_stored_file
+from common.http import HtmxHttpRequest
 
 from . import permissions, selectors, services
 from .errors import ItemStateError

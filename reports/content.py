@@ -20,7 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Level, Role, User
+from common.numbers import fmt
 from evidence.models import Evidence
+from indicators import presentation
+from indicators.selectors import hospital_year
+from rectification.selectors import plan_for
 from rounds.models import InspectionRound, RoundHospital, RoundInspector
 from scoring import engine, selectors
 from scoring.models import (
@@ -82,7 +86,7 @@ def _rating_label(code: str) -> str:
 def _pct(part: Decimal, whole: Decimal) -> str:
     if not whole:
         return ""
-    return engine.fmt((part * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return fmt((part * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def _meta(job_id: int, generated_at: Any, standard: Any) -> dict[str, Any]:
@@ -140,14 +144,14 @@ def _summary(result: dict[str, Any], chapters: list[Chapter], items: list[Item])
             {
                 "number": chapter.number,
                 "title": chapter.title,
-                "nominal": engine.fmt(chapter.max_points),
+                "nominal": fmt(chapter.max_points),
                 "max_points": scored["max_points"],
                 "score": scored["score"],
                 "items": [
                     {
                         "code": item.code,
                         "title": item.title,
-                        "nominal": engine.fmt(item.max_points),
+                        "nominal": fmt(item.max_points),
                         "max_points": item_scores[item.code]["max_points"],
                         "score": item_scores[item.code]["score"],
                     }
@@ -195,14 +199,14 @@ def _criteria(
                 "code": c.code,
                 "content": c.content,
                 "text": c.text,
-                "max_points": engine.fmt(c.max_points),
-                "weight": engine.fmt(w) if w != engine.ONE else "",
+                "max_points": fmt(c.max_points),
+                "weight": fmt(w) if w != engine.ONE else "",
                 "veto": c.veto,
                 "key_only": c.applies_to == AppliesTo.KEY_SPECIALTY,
                 "rating": r.rating if r else "",
                 "rating_label": _rating_label(r.rating) if r else "",
-                "score": engine.fmt(r.score) if r else "",
-                "weighted_score": engine.fmt(weighted[c.code]) if c.code in weighted else "",
+                "score": fmt(r.score) if r else "",
+                "weighted_score": fmt(weighted[c.code]) if c.code in weighted else "",
                 "remark": r.remark if r else "",
                 "evidence": evidence.get(c.pk, 0),
             }
@@ -221,10 +225,6 @@ def _criteria(
 
 def _indicators(assessment: Assessment) -> list[dict[str, Any]]:
     """The hospital's quality indicators for the assessment's year, those with data only."""
-    # indicators builds on scoring; imported here so reports depend on it only when printing.
-    from indicators import presentation
-    from indicators.selectors import hospital_year
-
     hospital = assessment.hospital
     rows = []
     for row in hospital_year(hospital, assessment.year):
@@ -253,16 +253,16 @@ def _variance(assessment: Assessment) -> dict[str, Any] | None:
         return None
     differing = [r for r in variance["rows"] if r["gap"] is not None and r["gap"] != 0]
     return {
-        "self_total": engine.fmt(variance["self_total"]),
-        "inspection_total": engine.fmt(variance["inspection_total"]),
-        "gap": engine.fmt(variance["gap"]),
+        "self_total": fmt(variance["self_total"]),
+        "inspection_total": fmt(variance["inspection_total"]),
+        "gap": fmt(variance["gap"]),
         "chapters": [
             {
                 "number": c["number"],
                 "title": c["title"],
-                "self_score": engine.fmt(c["self_score"]),
-                "inspection_score": engine.fmt(c["inspection_score"]),
-                "gap": engine.fmt(c["gap"]),
+                "self_score": fmt(c["self_score"]),
+                "inspection_score": fmt(c["inspection_score"]),
+                "gap": fmt(c["gap"]),
             }
             for c in sorted(variance["chapters"], key=operator.itemgetter("number"))
         ],
@@ -273,9 +273,9 @@ def _variance(assessment: Assessment) -> dict[str, Any] | None:
                 "content": r["criterion"].content or r["criterion"].text[:40],
                 "self_rating": _rating_label(r["self_rating"].rating) if r["self_rating"] else "",
                 "inspection_rating": _rating_label(r["inspection_rating"].rating) if r["inspection_rating"] else "",
-                "self_score": engine.fmt(r["self_score"]),
-                "inspection_score": engine.fmt(r["inspection_score"]),
-                "gap": engine.fmt(r["gap"]),
+                "self_score": fmt(r["self_score"]),
+                "inspection_score": fmt(r["inspection_score"]),
+                "gap": fmt(r["gap"]),
             }
             for r in differing[:VARIANCE_ROWS]
         ],
@@ -285,14 +285,12 @@ def _variance(assessment: Assessment) -> dict[str, Any] | None:
 def _rectification(assessment: Assessment) -> list[dict[str, Any]] | None:
     if assessment.kind != AssessmentKind.INSPECTION or not assessment.is_finalized:
         return None
-    from rectification.selectors import plan_for  # rectification builds on scoring
-
     return [
         {
             "code": item.criterion.code,
             "content": item.criterion.content or item.criterion.text[:40],
             "rating": item.get_rating_display(),
-            "score": engine.fmt(item.score),
+            "score": fmt(item.score),
             "due_date": _date(item.due_date),
             "status": item.get_status_display(),
             "owner": _person(item.owner),
@@ -461,7 +459,7 @@ def round_summary(rnd: InspectionRound, *, job_id: int, generated_at: Any) -> di
             {
                 "code": level.value,
                 "label": str(level.label),
-                "threshold": engine.fmt(threshold) if threshold is not None else "",
+                "threshold": fmt(threshold) if threshold is not None else "",
                 "ranked": ranked,
                 "unranked": unranked,
                 "passed": sum(1 for r in ranked if r["outcome"] == engine.PASS),
@@ -481,8 +479,8 @@ def round_summary(rnd: InspectionRound, *, job_id: int, generated_at: Any) -> di
             {
                 "number": c.number,
                 "title": c.title,
-                "max_points": engine.fmt(c.max_points),
-                "average": engine.fmt(average) if average is not None else "",
+                "max_points": fmt(c.max_points),
+                "average": fmt(average) if average is not None else "",
                 "percent": _pct(average, c.max_points) if average is not None else "",
             }
         )

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from anesqc.http import HtmxHttpRequest
+from common.http import HtmxHttpRequest
 from rounds.selectors import rounds_visible_to
 from scoring.selectors import assessments_visible_to
 

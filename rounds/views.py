@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Hospital, Role, User
-from anesqc.http import HtmxHttpRequest
+from common.http import HtmxHttpRequest
 from scoring.models import Standard
 
 from . import selectors, services

@@ -4,6 +4,8 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
+from audit import labels
+
 
 def _after_migrate(using: str = "default", **kwargs: Any) -> None:
     from django.db import connections
@@ -29,3 +31,10 @@ class ScoringConfig(AppConfig):
     def ready(self) -> None:
         # After every `migrate` (and test flush): the built-in standards, and the finalized guards.
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="scoring.builtin_standards")
+        from .models import AssessmentKind, AssessmentStatus, RatingValue
+
+        # How the audit log names the values that scoring's events carry.
+        labels.register_value_labels("status", AssessmentStatus)
+        labels.register_value_labels("kind", AssessmentKind)
+        for field in ("rating", "suggested", "profile_suggested"):
+            labels.register_value_labels(field, RatingValue)

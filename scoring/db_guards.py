@@ -17,7 +17,7 @@ after it (tests/scoring/test_concurrency.py).
 
 from typing import Any
 
-from anesqc.db_guards import execute_for_vendor
+from common.db_guards import execute_for_vendor
 
 POSTGRES_FORWARD = """
 CREATE OR REPLACE FUNCTION scoring_guard_finalized_rating() RETURNS trigger AS $$

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from common.numbers import fmt
+
 MET = "met"
 PARTIAL = "partial"
 UNMET = "unmet"
@@ -298,10 +300,3 @@ def result_as_dict(result: Result) -> dict[str, Any]:
             else None
         ),
     }
-
-
-def fmt(value: Decimal) -> str:
-    """A Decimal as a plain string without exponent or trailing zeros: 850, 10.5, 5.25."""
-    if value == value.to_integral_value():
-        return str(value.quantize(ONE))
-    return format(value.normalize(), "f")

@@ -30,6 +30,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from common.numbers import fmt
+
 from . import engine
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -250,7 +252,7 @@ def _set(ws: Any, row: int, column: int, value: Any, *, font: Any = _FONT, align
         # Text typed by users (remarks, names) is text, never a formula: "=HYPERLINK(…)" stays inert.
         cell.data_type = "s"
     elif isinstance(value, Decimal):
-        cell.value = Decimal(engine.fmt(value))
+        cell.value = Decimal(fmt(value))
     else:
         cell.value = value
     cell.font = font
@@ -274,7 +276,7 @@ def _frame(ws: Any, row: int, first: int, last: int, *, fill: Any = None) -> Non
 
 
 def _points(value: Decimal) -> str:
-    return engine.fmt(value)
+    return fmt(value)
 
 
 def _local(moment: datetime.datetime | None) -> str:
@@ -293,7 +295,7 @@ def _key_specialty_label(criterion: SheetCriterion) -> str:
     if criterion.applies_to == engine.APPLIES_KEY_SPECIALTY:
         return _("仅重点专科")
     if criterion.key_specialty_weight != engine.ONE:
-        return f"×{engine.fmt(criterion.key_specialty_weight)}"
+        return f"×{fmt(criterion.key_specialty_weight)}"
     return ""
 
 

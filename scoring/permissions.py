@@ -1,104 +1,195 @@
-"""Who may do what to an assessment they can already see.
+"""What a user may do to an assessment they can already see: one table by role, one by status.
 
-Visibility (404) comes from the scoping selectors; these rules decide 403.
-They are plain functions so services, views and templates ask the same question.
+Visibility (404) comes from the scoping selectors (`assessments_visible_to`); this module decides
+403 and 409, and everything else asks it: the services, the pages and their templates, the API,
+evidence, the score-sheet import.
+
+- `ROLE_MAY` says what each seat may do on each kind of assessment: asking it alone answers 403.
+  A round's team narrows inspectors further (`Team`): a member rates their chapters, and the
+  lead (or, with no lead, any member) finalizes.
+- `STATUS_ALLOWS` says what an assessment's status admits at all, whoever asks: asking it
+  answers 409. On a returned assessment, rating is open only on the returned criteria.
+- `allowed_actions(user, assessment)` is both: what the user may do now.
 """
 
+from enum import StrEnum
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
 from accounts.models import Role
+from accounts.roles import is_department_head, is_department_member
 
-from .models import Assessment, AssessmentKind, Criterion
-
-
-def _is_department_member(user: Any, hospital_id: int) -> bool:
-    return user.effective_role in (Role.DEPARTMENT_HEAD, Role.DEPARTMENT_STAFF) and user.hospital_id == hospital_id
-
-
-def _is_inspector_or_admin(user: Any) -> bool:
-    # An inspector reaching here can see the hospital, so is assigned to it.
-    return user.effective_role in (Role.QC_ADMIN, Role.INSPECTOR)
+from . import hooks
+from .errors import AssessmentLocked
+from .hooks import Team
+from .models import Assessment, AssessmentKind, AssessmentStatus, Criterion, CriterionReturn, ReturnStatus
 
 
-def _round_team(user: Any, assessment: Assessment) -> tuple[bool, Any] | None:
-    """(is this user on the round team, their membership) for an inspection in a round; None if not in a round."""
-    from rounds.models import RoundInspector  # rounds builds on scoring; import lazily
+class Action(StrEnum):
+    """What can be done to an assessment. Templates compare with the plain strings ("rate" in allowed)."""
 
-    team = list(RoundInspector.objects.filter(entry__inspection_id=assessment.pk))
-    if not team:
+    RATE = "rate"  # rate criteria, attach and remove their evidence, import a score sheet
+    SUBMIT = "submit"  # submit, or resubmit after a return
+    REVIEW = "review"  # accept or reject evidence files, return criteria to the department
+    FINALIZE = "finalize"  # lock the result
+
+
+class Seat(StrEnum):
+    """Who the user is to one assessment."""
+
+    QC_ADMIN = "qc_admin"
+    INSPECTOR = "inspector"  # one who can see the assessment is assigned to its hospital
+    HEAD = "head"  # the assessed hospital's department head
+    STAFF = "staff"  # the assessed hospital's department staff
+
+
+RATE, SUBMIT, REVIEW, FINALIZE = Action.RATE, Action.SUBMIT, Action.REVIEW, Action.FINALIZE
+SELF, INSPECTION = AssessmentKind.SELF, AssessmentKind.INSPECTION
+
+# Who may, by kind of assessment and seat. Departments rate and submit their self-assessment; the QC
+# side reviews and finalizes it. Inspectors and the QC centre do all of an inspection.
+ROLE_MAY: dict[tuple[str, Seat], frozenset[Action]] = {
+    (SELF, Seat.HEAD): frozenset({RATE, SUBMIT}),
+    (SELF, Seat.STAFF): frozenset({RATE}),
+    (SELF, Seat.INSPECTOR): frozenset({REVIEW, FINALIZE}),
+    (SELF, Seat.QC_ADMIN): frozenset({REVIEW, FINALIZE}),
+    (INSPECTION, Seat.INSPECTOR): frozenset({RATE, SUBMIT, REVIEW, FINALIZE}),
+    (INSPECTION, Seat.QC_ADMIN): frozenset({RATE, SUBMIT, REVIEW, FINALIZE}),
+}
+
+# What each status admits, whoever asks.
+STATUS_ALLOWS: dict[str, frozenset[Action]] = {
+    AssessmentStatus.DRAFT: frozenset({RATE, SUBMIT}),
+    AssessmentStatus.SUBMITTED: frozenset({REVIEW, FINALIZE}),
+    AssessmentStatus.RETURNED: frozenset({RATE, SUBMIT, REVIEW}),  # RATE: the returned criteria only
+    AssessmentStatus.FINALIZED: frozenset(),
+}
+
+# Which kinds each role may open, for a hospital it can see (a head: their own hospital only).
+CREATE_MAY: dict[str, tuple[str, ...]] = {
+    Role.QC_ADMIN: (SELF, INSPECTION),
+    Role.DEPARTMENT_HEAD: (SELF,),
+    Role.INSPECTOR: (INSPECTION,),
+}
+
+
+# --- the round team -----------------------------------------------------------------------------------
+
+
+def team_of(assessment: Assessment) -> Team | None:
+    """The inspection's round team; None when it is in no round or its team is still empty."""
+    if assessment.kind != INSPECTION:
         return None
-    mine = next((m for m in team if m.inspector_id == user.pk), None)
-    return (mine is not None, mine)
+    for lookup in hooks.team_lookups():
+        team = lookup(assessment)
+        if team is not None:
+            return team
+    return None
 
 
-def can_create_assessment(user: Any, *, hospital_id: int, kind: str) -> bool:
-    """Departments open their own self-assessment; inspectors and the QC centre open inspections."""
-    if user.effective_role == Role.QC_ADMIN:
-        return True
-    if kind == AssessmentKind.SELF:
-        return user.effective_role == Role.DEPARTMENT_HEAD and user.hospital_id == hospital_id
-    return user.effective_role == Role.INSPECTOR
+# --- the questions ----------------------------------------------------------------------------------
 
 
-def can_rate(user: Any, assessment: Assessment) -> bool:
-    """Department head and staff rate self-assessments; inspectors and qc_admin rate inspections."""
-    if assessment.kind == AssessmentKind.SELF:
-        return _is_department_member(user, assessment.hospital_id)
-    return _is_inspector_or_admin(user)
+def seat_of(user: Any, assessment: Assessment) -> Seat | None:
+    """Who the user is to this assessment (None: nobody who may act on it)."""
+    role = getattr(user, "effective_role", None)
+    if role == Role.QC_ADMIN:
+        return Seat.QC_ADMIN
+    if role == Role.INSPECTOR:
+        return Seat.INSPECTOR
+    if is_department_head(user, assessment.hospital_id):
+        return Seat.HEAD
+    if is_department_member(user, assessment.hospital_id):
+        return Seat.STAFF
+    return None
 
 
-def rateable_chapters(user: Any, assessment: Assessment) -> set[int] | None:
-    """The chapters a rater may rate (None: all); a round's team member gets only theirs, the lead all."""
-    if assessment.kind != AssessmentKind.INSPECTION or user.effective_role != Role.INSPECTOR:
+def _narrowed_by_team(user: Any, assessment: Assessment, seat: Seat, actions: frozenset[Action]) -> frozenset[Action]:
+    # Only an inspector's finalizing depends on the round team; ask for the team only then (one query).
+    if seat == Seat.INSPECTOR and FINALIZE in actions:
+        team = team_of(assessment)
+        if team is not None and not team.may_finalize(user.pk):
+            return actions - {FINALIZE}
+    return actions
+
+
+def status_allows(assessment: Assessment, action: Action) -> bool:
+    """Whether the assessment's status admits the action at all."""
+    return action in STATUS_ALLOWS.get(assessment.status, frozenset())
+
+
+def allowed_actions(user: Any, assessment: Assessment) -> frozenset[Action]:
+    """What the user may do to the assessment now: their seat allows it and its status admits it."""
+    seat = seat_of(user, assessment)
+    if seat is None:
+        return frozenset()
+    actions = ROLE_MAY.get((assessment.kind, seat), frozenset()) & STATUS_ALLOWS.get(assessment.status, frozenset())
+    return _narrowed_by_team(user, assessment, seat, actions)
+
+
+def may(user: Any, assessment: Assessment, action: Action) -> bool:
+    """Whether the user's seat allows the action, whatever the status (False answers 403)."""
+    seat = seat_of(user, assessment)
+    if seat is None:
+        return False
+    return action in _narrowed_by_team(
+        user, assessment, seat, ROLE_MAY.get((assessment.kind, seat), frozenset()) & {action}
+    )
+
+
+def require(user: Any, assessment: Assessment, action: Action, message: str) -> None:
+    """403 with `message` unless the user's seat allows the action."""
+    if not may(user, assessment, action):
+        raise PermissionDenied(message)
+
+
+def require_status(assessment: Assessment, action: Action, message: str) -> None:
+    """409 with `message` unless the assessment's status admits the action."""
+    if not status_allows(assessment, action):
+        raise AssessmentLocked(message, status=assessment.status)
+
+
+def rateable_chapters(user: Any, assessment: Assessment) -> frozenset[int] | None:
+    """The chapters a rater may rate (None: all); a round team member gets only theirs, the lead all."""
+    if assessment.kind != INSPECTION or seat_of(user, assessment) != Seat.INSPECTOR:
         return None
-    team = _round_team(user, assessment)
-    if team is None:
-        return None
-    on_team, member = team
-    if not on_team:
-        return set()
-    if member.is_lead or not member.chapters:
-        return None
-    return set(member.chapters)
+    team = team_of(assessment)
+    return None if team is None else team.chapters_of(user.pk)
 
 
-def can_rate_criterion(user: Any, assessment: Assessment, criterion: Criterion) -> bool:
-    """can_rate, and for a round's inspection team member only the chapters they were given."""
-    if not can_rate(user, assessment):
+def may_rate_criterion(user: Any, assessment: Assessment, criterion: Criterion) -> bool:
+    """The user may rate the assessment and, on a round's team, this criterion's chapter."""
+    if not may(user, assessment, RATE):
         return False
     allowed = rateable_chapters(user, assessment)
     return allowed is None or criterion.item.chapter.number in allowed
 
 
-def can_submit(user: Any, assessment: Assessment) -> bool:
-    """Only the department head submits a self-assessment; inspectors or qc_admin submit inspections."""
-    if assessment.kind == AssessmentKind.SELF:
-        return user.effective_role == Role.DEPARTMENT_HEAD and user.hospital_id == assessment.hospital_id
-    return _is_inspector_or_admin(user)
+def require_editable(assessment: Assessment, criterion: Criterion) -> None:
+    """409 unless the criterion is open: the assessment is a draft, or the criterion is returned to the department."""
+    if assessment.status == AssessmentStatus.DRAFT:
+        return
+    if (
+        assessment.status == AssessmentStatus.RETURNED
+        and CriterionReturn.objects.filter(
+            assessment=assessment, criterion=criterion, status=ReturnStatus.OPEN
+        ).exists()
+    ):
+        return
+    if assessment.status == AssessmentStatus.RETURNED:
+        raise AssessmentLocked(_("只能修改被退回的细则。"), status=assessment.status)
+    raise AssessmentLocked(_("评审已提交或已定稿，不能再修改评分。"), status=assessment.status)
 
 
-def can_review(user: Any, assessment: Assessment) -> bool:
-    """The QC side reviews a department's submission: evidence decisions and returns."""
-    return _is_inspector_or_admin(user)
+def creatable_kinds(user: Any) -> tuple[str, ...]:
+    """The kinds of assessment the user may open (for some hospital they can see)."""
+    return CREATE_MAY.get(getattr(user, "effective_role", None) or "", ())
 
 
-def can_finalize(user: Any, assessment: Assessment) -> bool:
-    """Only the QC side finalizes; in a round with a lead, an inspector must be that lead."""
-    if user.effective_role == Role.QC_ADMIN:
-        return True
-    if user.effective_role != Role.INSPECTOR:
+def can_create_assessment(user: Any, *, hospital_id: int, kind: str) -> bool:
+    """Departments open their own self-assessment; inspectors and the QC centre open inspections."""
+    if kind not in creatable_kinds(user):
         return False
-    if assessment.kind != AssessmentKind.INSPECTION:
-        return True
-    team = _round_team(user, assessment)
-    if team is None:
-        return True
-    on_team, member = team
-    has_lead = member is not None and member.is_lead
-    return on_team and (has_lead or not _team_has_lead(assessment))
-
-
-def _team_has_lead(assessment: Assessment) -> bool:
-    from rounds.models import RoundInspector
-
-    return RoundInspector.objects.filter(entry__inspection_id=assessment.pk, is_lead=True).exists()
+    return user.effective_role != Role.DEPARTMENT_HEAD or user.hospital_id == hospital_id

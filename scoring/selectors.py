@@ -6,22 +6,17 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
 
-from accounts.models import Role
 from accounts.selectors import scope_by_hospital
 
-from . import engine, excel, permissions
+from . import engine, excel
 from .models import (
-    AppliesTo,
     Assessment,
     AssessmentKind,
-    AssessmentStatus,
     Chapter,
     Criterion,
-    CriterionReturn,
     GradeThreshold,
     Item,
     Rating,
-    ReturnStatus,
     Standard,
 )
 
@@ -163,18 +158,6 @@ def assessments_with_progress(qs: QuerySet[Assessment]) -> list[dict[str, Any]]:
     return rows
 
 
-def creatable_assessment_kinds(user: Any) -> list[str]:
-    """Which kinds of assessment the user may open (for some hospital they can see)."""
-    role = getattr(user, "effective_role", None)
-    if role == Role.QC_ADMIN:
-        return [AssessmentKind.SELF, AssessmentKind.INSPECTION]
-    if role == Role.DEPARTMENT_HEAD:
-        return [AssessmentKind.SELF]
-    if role == Role.INSPECTOR:
-        return [AssessmentKind.INSPECTION]
-    return []
-
-
 def paired_self_assessment(assessment: Assessment) -> Assessment | None:
     """The department's self-assessment an inspection is read against (same hospital, standard and year)."""
     if assessment.kind != AssessmentKind.INSPECTION:
@@ -185,170 +168,6 @@ def paired_self_assessment(assessment: Assessment) -> Assessment | None:
         year=assessment.year,
         kind=AssessmentKind.SELF,
     ).first()
-
-
-def _indicator_suggestions(assessment: Assessment, criterion_ids: list[int]) -> dict[str, Any]:
-    """Ratings suggested by quality indicators for these criteria (4.2-*), for the assessment's year."""
-    from indicators.models import Indicator  # indicators build on scoring
-    from indicators.selectors import suggestions_for
-
-    if not Indicator.criteria.through.objects.filter(criterion_id__in=criterion_ids).exists():
-        return {}
-    return suggestions_for(assessment.hospital, assessment.year)
-
-
-def _rule_evaluations(assessment: Assessment, criterion_ids: list[int]) -> dict[str, Any]:
-    """What the department profile's rules say about these criteria, for the assessment's year."""
-    from departments.models import CriterionRule  # departments build on scoring
-    from departments.selectors import evaluations_for
-
-    if not CriterionRule.objects.filter(criterion_id__in=criterion_ids).exists():
-        return {}
-    return evaluations_for(assessment.hospital, assessment.year, assessment.standard_id)
-
-
-def _entries(assessment: Assessment, criteria: list[Criterion], user: Any) -> list[dict[str, Any]]:
-    """Each applicable criterion with what the page shows and allows: a constant number of queries.
-
-    On an inspection the department's self-rating and evidence stand beside the inspector's rating.
-    """
-    from evidence import permissions as evidence_permissions  # evidence builds on scoring
-    from evidence.selectors import evidence_by_criterion
-
-    key = assessment.hospital.key_specialty
-    criteria = [c for c in criteria if c.applies_to == AppliesTo.ALL or key]
-    ids = [c.pk for c in criteria]
-    ratings = {
-        r.criterion_id: r
-        for r in Rating.objects.filter(assessment=assessment, criterion_id__in=ids).select_related("rated_by")
-    }
-    self_assessment = paired_self_assessment(assessment)
-    department = self_assessment or assessment  # whose evidence and returns are shown
-    self_ratings = (
-        {
-            r.criterion_id: r
-            for r in Rating.objects.filter(assessment=self_assessment, criterion_id__in=ids).select_related("rated_by")
-        }
-        if self_assessment
-        else {}
-    )
-    evidence = evidence_by_criterion(department, ids) if department.kind == AssessmentKind.SELF else {}
-    open_returns = {
-        r.criterion_id: r
-        for r in CriterionReturn.objects.filter(assessment=department, criterion_id__in=ids, status=ReturnStatus.OPEN)
-    }
-    suggestions = _indicator_suggestions(assessment, ids)
-    rule_checks = _rule_evaluations(assessment, ids)
-    rateable = permissions.can_rate(user, assessment)
-    chapters_allowed = permissions.rateable_chapters(user, assessment) if rateable else set()
-    upload = department is assessment and evidence_permissions.can_upload(user, department)
-    # Once the inspection is finalized, everything about the pair is locked.
-    closed = assessment.status == AssessmentStatus.FINALIZED
-    review = not closed and department.kind == AssessmentKind.SELF and evidence_permissions.can_review(user, department)
-    can_return = (
-        not closed
-        and department.kind == AssessmentKind.SELF
-        and department.status in (AssessmentStatus.SUBMITTED, AssessmentStatus.RETURNED)
-        and permissions.can_review(user, department)
-    )
-    entries = []
-    for c in criteria:
-        open_return = open_returns.get(c.pk) if department is assessment else None
-        editable = (
-            rateable
-            and (chapters_allowed is None or c.item.chapter.number in chapters_allowed)
-            and (
-                assessment.status == AssessmentStatus.DRAFT
-                or (assessment.status == AssessmentStatus.RETURNED and open_return is not None)
-            )
-        )
-        spec = engine.CriterionSpec(
-            code=c.code, chapter=0, item="", max_points=c.max_points, key_specialty_weight=c.key_specialty_weight
-        )
-        entries.append(
-            {
-                "criterion": c,
-                "rating": ratings.get(c.pk),
-                "current": ratings[c.pk].rating if c.pk in ratings else "",
-                "weight": engine.weight(spec, key_specialty=key),
-                "editable": editable,
-                "self_rating": self_ratings.get(c.pk),
-                "evidence": evidence.get(c.pk, []),
-                "evidence_assessment": department if department.kind == AssessmentKind.SELF else None,
-                "can_upload": upload and editable,
-                "can_review": review,
-                "open_return": open_returns.get(c.pk),
-                "can_return": can_return and c.pk not in open_returns,
-                "suggestion": suggestions.get(c.code),
-                "rule_check": rule_checks.get(c.code),
-            }
-        )
-    return entries
-
-
-FORM_FILTERS = ("all", "unrated", "veto", "no_evidence")
-
-
-def assessment_form_page(
-    assessment: Assessment, *, chapter_number: int | None, show: str, user: Any
-) -> dict[str, Any] | None:
-    """Everything the form page shows for one chapter: a constant number of queries. None: no such chapter."""
-    chapters = list(Chapter.objects.filter(standard_id=assessment.standard_id).order_by("number"))
-    if not chapters:
-        return None
-    chapter = next((c for c in chapters if c.number == chapter_number), None) if chapter_number else chapters[0]
-    if chapter is None:
-        return None
-    criteria = list(
-        Criterion.objects.filter(item__chapter=chapter).select_related("item__chapter").order_by("position")
-    )
-    entries = _entries(assessment, criteria, user)
-    show = show if show in FORM_FILTERS else "all"
-    if show == "unrated":
-        entries = [e for e in entries if e["rating"] is None]
-    elif show == "veto":
-        entries = [e for e in entries if e["criterion"].veto]
-    elif show == "no_evidence":
-        entries = [e for e in entries if not e["evidence"]]
-    returns = list(
-        CriterionReturn.objects.filter(assessment=assessment, status=ReturnStatus.OPEN)
-        .select_related("criterion__item__chapter", "returned_by")
-        .order_by("criterion__position")
-    )
-    return {
-        "assessment": assessment,
-        "chapters": chapters,
-        "chapter": chapter,
-        "entries": entries,
-        "result": assessment_result_data(assessment),
-        "show": show,
-        "filters": FORM_FILTERS,
-        "open_returns": returns,
-        "self_assessment": paired_self_assessment(assessment),
-    }
-
-
-def criterion_fragment(assessment: Assessment, criterion: Criterion, user: Any) -> dict[str, Any]:
-    """One criterion with its current rating, evidence and the totals, for the autosave answer."""
-    criterion = Criterion.objects.select_related("item__chapter").get(pk=criterion.pk)
-    return {
-        "assessment": assessment,
-        "entry": _entries(assessment, [criterion], user)[0],
-        "result": assessment_result_data(assessment),
-    }
-
-
-def assessment_confirm_page(assessment: Assessment) -> dict[str, Any]:
-    """The result with the unrated and failed-veto criteria spelled out (for submit, finalize and result pages)."""
-    result = assessment_result_data(assessment)
-    codes = set(result["unrated"]) | set(result["veto_failed"])
-    by_code = {c.code: c for c in Criterion.objects.filter(standard_id=assessment.standard_id, code__in=codes)}
-    return {
-        "assessment": assessment,
-        "result": result,
-        "unrated": [by_code[c] for c in result["unrated"] if c in by_code],
-        "veto_failed": [by_code[c] for c in result["veto_failed"] if c in by_code],
-    }
 
 
 def assessment_variance(assessment: Assessment) -> dict[str, Any] | None:

@@ -5,6 +5,7 @@ transaction, records an audit event and returns the object. Views, the API,
 the admin and tasks all call these; none holds rules of its own.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Hospital
 from accounts.services import require_qc_admin
 from audit.services import audit_record
+from common.numbers import fmt
 
 from . import engine, permissions
 from .errors import AssessmentLocked, RatingConflict
@@ -33,7 +35,13 @@ from .models import (
     ReturnStatus,
     Standard,
 )
+from .permissions import Action
 from .selectors import assessment_result
+
+# What the apps above scoring may suggest for a criterion's rating (see rating_set): key → "met" / "unmet" / None.
+Suggestions = Mapping[str, str | None]
+SUGGESTION_KEYS = ("suggested", "profile_suggested")
+NO_SUGGESTIONS: Suggestions = {}
 
 # The engine's rating rules, worded for people (translated by code).
 RATING_MESSAGES = {
@@ -52,28 +60,6 @@ def _locked_for_update(assessment: Assessment) -> Assessment:
     return (
         Assessment.objects.select_for_update(of=("self",)).select_related("hospital", "standard").get(pk=assessment.pk)
     )
-
-
-def _require_status(assessment: Assessment, status: str | tuple[str, ...], message: str) -> None:
-    allowed = (status,) if isinstance(status, str) else status
-    if assessment.status not in allowed:
-        raise AssessmentLocked(message, status=assessment.status)
-
-
-def require_editable(assessment: Assessment, criterion: Criterion) -> None:
-    """A criterion may change while the assessment is a draft, or while it is returned to the department."""
-    if assessment.status == AssessmentStatus.DRAFT:
-        return
-    if (
-        assessment.status == AssessmentStatus.RETURNED
-        and CriterionReturn.objects.filter(
-            assessment=assessment, criterion=criterion, status=ReturnStatus.OPEN
-        ).exists()
-    ):
-        return
-    if assessment.status == AssessmentStatus.RETURNED:
-        raise AssessmentLocked(_("只能修改被退回的细则。"), status=assessment.status)
-    raise AssessmentLocked(_("评审已提交或已定稿，不能再修改评分。"), status=assessment.status)
 
 
 @transaction.atomic
@@ -105,18 +91,7 @@ def assessment_create(*, actor: Any, hospital: Hospital, standard: Standard, kin
 def _rating_snapshot(rating: Rating | None) -> dict[str, Any] | None:
     if rating is None:
         return None
-    return {"rating": rating.rating, "score": engine.fmt(rating.score), "remark": rating.remark}
-
-
-def _indicator_suggestion(assessment: Assessment, criterion: Criterion) -> str | None:
-    """The rating the quality indicators suggest for this criterion ("met"/"unmet"), if any."""
-    from indicators.models import Indicator  # indicators build on scoring
-    from indicators.selectors import suggestions_for
-
-    if not Indicator.criteria.through.objects.filter(criterion_id=criterion.pk).exists():
-        return None
-
-    return suggestions_for(assessment.hospital, assessment.year).get(criterion.code, {}).get("rating")
+    return {"rating": rating.rating, "score": fmt(rating.score), "remark": rating.remark}
 
 
 def normalize_remark(remark: str) -> str:
@@ -124,17 +99,9 @@ def normalize_remark(remark: str) -> str:
     return remark.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _profile_suggestion(assessment: Assessment, criterion: Criterion) -> str | None:
-    """The rating the department profile's rule suggests for this criterion ("met"/"unmet"), if any."""
-    from departments.selectors import suggestion_for  # departments build on scoring
-
-    return suggestion_for(assessment.hospital, criterion, assessment.year)
-
-
 def rating_authorize(*, actor: Any, assessment: Assessment) -> None:
     """Refuse (403) an actor who may see but not rate the assessment; checked before input is read."""
-    if not permissions.can_rate(actor, assessment):
-        raise PermissionDenied(_("您无权为此评审评分。"))
+    permissions.require(actor, assessment, Action.RATE, _("您无权为此评审评分。"))
 
 
 @transaction.atomic
@@ -148,18 +115,23 @@ def rating_set(
     remark: str = "",
     expected_version: int | None = None,
     reason: str = "",
+    suggestions: Suggestions,
 ) -> Rating:
     """Rate one criterion of a draft assessment; the score follows from the rating (see engine.resolve_score).
 
     `expected_version` is the rating's version the writer loaded (0: none yet). If someone
     saved in between, RatingConflict carries their rating and nothing is written.
     `reason` goes to the audit record, e.g. the score sheet a rating was imported from.
+    `suggestions` are the ratings that the apps above scoring suggest for this criterion
+    ({"suggested": …, "profile_suggested": …}, None where they have nothing to say), given
+    by the caller (workspace.services): an inspection that departs from one says why in
+    its remark, and the audit record keeps them.
     """
     rating_authorize(actor=actor, assessment=assessment)
-    if not permissions.can_rate_criterion(actor, assessment, criterion):
+    if not permissions.may_rate_criterion(actor, assessment, criterion):
         raise PermissionDenied(_("您在本检查组只负责其他章节。"))
     assessment = _locked_for_update(assessment)
-    require_editable(assessment, criterion)
+    permissions.require_editable(assessment, criterion)
     if criterion.standard_id != assessment.standard_id:
         raise ValidationError({"criterion": _("该细则不属于此评审所用的标准。")})
     if criterion.applies_to == AppliesTo.KEY_SPECIALTY and not assessment.hospital.key_specialty:
@@ -171,10 +143,7 @@ def rating_set(
     except engine.RatingError as exc:
         raise ValidationError({exc.field: RATING_MESSAGES[exc.code] % exc.params}) from exc
 
-    suggested = {
-        "suggested": _indicator_suggestion(assessment, criterion),
-        "profile_suggested": _profile_suggestion(assessment, criterion),
-    }
+    suggested = {key: value for key, value in suggestions.items() if key in SUGGESTION_KEYS}
     overridden = [key for key, value in suggested.items() if value is not None and value != rating]
     if overridden and assessment.kind == AssessmentKind.INSPECTION and not remark.strip():
         # The inspector may override what the indicators or the profile suggest, but says why.
@@ -250,11 +219,19 @@ def _same_as_stored(stored: Rating, rating: str, score: Decimal | None, remark: 
         return False
 
 
-def ratings_import(*, actor: Any, assessment: Assessment, sheet: ParsedSheet, file_name: str = "") -> RatingsImported:
+def ratings_import(
+    *,
+    actor: Any,
+    assessment: Assessment,
+    sheet: ParsedSheet,
+    file_name: str = "",
+    suggestions: Mapping[str, Suggestions],
+) -> RatingsImported:
     """Store every rated row of an uploaded score sheet through rating_set, or nothing at all.
 
     Each row goes through rating_set (in its savepoint), so it is checked, versioned and
-    audited exactly like a rating saved in the form. Rows equal to the stored rating are
+    audited exactly like a rating saved in the form (`suggestions`: by criterion code, as
+    rating_set takes them). Rows equal to the stored rating are
     left alone. A sheet exported from this same assessment carries each rating's version:
     a criterion changed since the export is a conflict. If any row fails, everything is
     rolled back and ScoreSheetInvalid lists every failure by row and column.
@@ -263,11 +240,7 @@ def ratings_import(*, actor: Any, assessment: Assessment, sheet: ParsedSheet, fi
     reason = _("导入评分表 %(name)s") % {"name": file_name} if file_name else _("导入评分表")
     with transaction.atomic():
         assessment = _locked_for_update(assessment)
-        _require_status(
-            assessment,
-            (AssessmentStatus.DRAFT, AssessmentStatus.RETURNED),
-            _("评审已提交或已定稿，不能再导入评分。"),
-        )
+        permissions.require_status(assessment, Action.RATE, _("评审已提交或已定稿，不能再导入评分。"))
         identity = _sheet_identity_errors(assessment, sheet)
         if identity:
             raise ScoreSheetInvalid(identity)
@@ -310,6 +283,7 @@ def ratings_import(*, actor: Any, assessment: Assessment, sheet: ParsedSheet, fi
                     remark=row.remark,
                     expected_version=sheet.versions.get(row.code, 0) if same_assessment else None,
                     reason=reason,
+                    suggestions=suggestions.get(row.code, NO_SUGGESTIONS),
                 )
             except ValidationError as exc:
                 by_field = exc.message_dict if hasattr(exc, "error_dict") else {"criterion": exc.messages}
@@ -330,7 +304,7 @@ def ratings_import(*, actor: Any, assessment: Assessment, sheet: ParsedSheet, fi
                         if theirs is not None and theirs.rated_by is not None
                         else _("其他人"),
                         "rating": theirs.get_rating_display() if theirs is not None else "—",
-                        "score": engine.fmt(theirs.score) if theirs is not None else "—",
+                        "score": fmt(theirs.score) if theirs is not None else "—",
                     },
                 )
             else:
@@ -346,12 +320,9 @@ def assessment_submit(*, actor: Any, assessment: Assessment) -> Assessment:
 
     The department head submits self-assessments; inspectors or qc_admin submit inspections.
     """
-    if not permissions.can_submit(actor, assessment):
-        raise PermissionDenied(_("您无权提交此评审。"))
+    permissions.require(actor, assessment, Action.SUBMIT, _("您无权提交此评审。"))
     assessment = _locked_for_update(assessment)
-    _require_status(
-        assessment, (AssessmentStatus.DRAFT, AssessmentStatus.RETURNED), _("只有草稿或被退回的评审可以提交。")
-    )
+    permissions.require_status(assessment, Action.SUBMIT, _("只有草稿或被退回的评审可以提交。"))
     before = assessment.status
     now = timezone.now()
     if before == AssessmentStatus.RETURNED:
@@ -387,16 +358,11 @@ def assessment_submit(*, actor: Any, assessment: Assessment) -> Assessment:
 @transaction.atomic
 def criterion_return(*, actor: Any, assessment: Assessment, criterion: Criterion, reason: str) -> CriterionReturn:
     """Send one criterion of a submitted self-assessment back to the department, with the reason."""
-    if not permissions.can_review(actor, assessment):
-        raise PermissionDenied(_("只有质控专家或质控中心管理员可以退回细则。"))
+    permissions.require(actor, assessment, Action.REVIEW, _("只有质控专家或质控中心管理员可以退回细则。"))
     if assessment.kind != AssessmentKind.SELF:
         raise ValidationError({"criterion": _("只能退回科室自评中的细则。")})
     assessment = _locked_for_update(assessment)
-    _require_status(
-        assessment,
-        (AssessmentStatus.SUBMITTED, AssessmentStatus.RETURNED),
-        _("只有已提交的自评可以退回细则。"),
-    )
+    permissions.require_status(assessment, Action.REVIEW, _("只有已提交的自评可以退回细则。"))
     if criterion.standard_id != assessment.standard_id:
         raise ValidationError({"criterion": _("该细则不属于此评审所用的标准。")})
     if not reason.strip():
@@ -424,12 +390,15 @@ def criterion_return(*, actor: Any, assessment: Assessment, criterion: Criterion
 
 @transaction.atomic
 def assessment_finalize(*, actor: Any, assessment: Assessment) -> Assessment:
-    """Finalize a submitted assessment (inspectors or qc_admin); it is immutable afterwards."""
-    if not permissions.can_finalize(actor, assessment):
-        raise PermissionDenied(_("只有质控专家或质控中心管理员可以定稿。"))
+    """Finalize a submitted assessment (inspectors or qc_admin); it is immutable afterwards.
+
+    Pages and the API finalize through workspace.services.assessment_finalize, which also
+    opens the rectification plan of an inspection in the same transaction.
+    """
+    permissions.require(actor, assessment, Action.FINALIZE, _("只有质控专家或质控中心管理员可以定稿。"))
     assessment = _locked_for_update(assessment)
-    _require_status(
-        assessment, AssessmentStatus.SUBMITTED, _("只有已提交的评审可以定稿（被退回的细则须先由科室重新提交）。")
+    permissions.require_status(
+        assessment, Action.FINALIZE, _("只有已提交的评审可以定稿（被退回的细则须先由科室重新提交）。")
     )
     result = assessment_result(assessment)
     if result.unrated:
@@ -455,11 +424,6 @@ def assessment_finalize(*, actor: Any, assessment: Assessment) -> Assessment:
         after={"status": "finalized"},
         assessment=assessment,
     )
-    if assessment.kind == AssessmentKind.INSPECTION:
-        # Every 未达标 or 基本达标 criterion of a finalized inspection becomes a rectification item.
-        from rectification.services import rectification_plan_create  # rectification builds on scoring
-
-        rectification_plan_create(actor=actor, assessment=assessment)
     return assessment
 
 

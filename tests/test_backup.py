@@ -24,8 +24,8 @@ from django.core.files.storage import FileSystemStorage
 from django.core.management import call_command
 from django.db import connection
 
-from anesqc.backup import BackupError, Database, backup, pg_connect, restore
-from anesqc.backup import table_counts as counts_of
+from common.backup import BackupError, Database, backup, pg_connect, restore
+from common.backup import table_counts as counts_of
 from evidence.models import Evidence
 from rectification.models import RectificationEvidence
 from rectification.services import rectification_answer

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.test import Client, RequestFactory
 
-from anesqc.proxy import client_ip
+from common.proxy import client_ip
 from evidence.models import Evidence
 from tests.conftest import Cast
 from tests.evidence.conftest import PDF_BYTES, attach, pdf

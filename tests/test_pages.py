@@ -6,9 +6,10 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from scoring.models import AssessmentKind, Criterion
-from scoring.services import assessment_finalize, assessment_submit
+from scoring.services import assessment_submit
 from tests.conftest import CAST, Cast
 from tests.factories import AssessmentFactory, rate_all
+from workspace.services import assessment_finalize
 
 pytestmark = pytest.mark.django_db
 

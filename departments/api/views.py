@@ -17,7 +17,8 @@ from rest_framework.views import APIView
 from accounts.models import Hospital
 from accounts.selectors import hospitals_visible_to
 from accounts.services import require_qc_admin
-from anesqc.api import OBJECT_LIST
+from common.api import OBJECT_LIST
+from common.numbers import fmt
 from departments import rules, selectors, services
 from departments.facts import FACTS
 from departments.models import DepartmentProfile
@@ -27,7 +28,7 @@ YEAR = OpenApiParameter("year", int, description="年度（默认今年）")
 
 
 def _value(value: Any) -> Any:
-    return str(value.normalize()) if isinstance(value, Decimal) else value
+    return fmt(value) if isinstance(value, Decimal) else value
 
 
 def profile_data(hospital: Hospital, year: int, profile: DepartmentProfile | None) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """API of indicators: definitions, a hospital's monthly counts and computed rates, suggested ratings."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from django.shortcuts import get_object_or_404
@@ -15,18 +15,18 @@ from rest_framework.views import APIView
 
 from accounts.selectors import hospitals_visible_to
 from accounts.services import require_qc_admin
-from anesqc.api import OBJECT_LIST
+from common.api import OBJECT_LIST
+from common.numbers import fmt
 from indicators import rates, selectors, services
 from indicators.comparison import comparison_levels
 from indicators.models import Indicator
-from scoring.engine import fmt
 from scoring.selectors import assessments_visible_to
 
 
 def _dec(value: Decimal | None, places: int = 4) -> str | None:
     if value is None:
         return None
-    return fmt(value.quantize(Decimal(1).scaleb(-places)).normalize())
+    return fmt(value, places=places, rounding=ROUND_HALF_EVEN)
 
 
 def rate_data(rate: rates.Rate | None) -> dict[str, Any] | None:
@@ -38,9 +38,7 @@ def rate_data(rate: rates.Rate | None) -> dict[str, Any] | None:
         "denominator": rate.denominator,
         "value": _dec(rate.value),
         "ci95": [_dec(rate.low), _dec(rate.high)] if rate.low is not None else None,
-        "target": {"comparator": rate.target.comparator, "value": fmt(rate.target.value.normalize())}
-        if rate.target
-        else None,
+        "target": {"comparator": rate.target.comparator, "value": fmt(rate.target.value)} if rate.target else None,
         "met": rate.met,
         "too_few": rate.too_few,
         "no_data": rate.no_data,
@@ -57,7 +55,7 @@ def indicator_data(indicator: Indicator) -> dict[str, Any]:
         "denominator": indicator.denominator_text,
         "unit": indicator.unit,
         "direction": indicator.direction,
-        "target": {"comparator": indicator.target_comparator, "value": fmt(indicator.target_value.normalize())}
+        "target": {"comparator": indicator.target_comparator, "value": fmt(indicator.target_value)}
         if indicator.target_value is not None
         else None,
         "level_targets": indicator.level_targets,

@@ -6,7 +6,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.serializers import VisibleHospitalField
-from anesqc.api import PointsField
+from common.api import PointsField
+from common.numbers import fmt
 from scoring import engine
 from scoring.models import (
     Assessment,
@@ -25,7 +26,7 @@ class GradeThresholdsField(serializers.ReadOnlyField):
     """{"3A": "850", ...} from the prefetched thresholds."""
 
     def to_representation(self, value: Any) -> dict[str, str]:
-        return {t.level: engine.fmt(t.points) for t in value.all()}
+        return {t.level: fmt(t.points) for t in value.all()}
 
 
 class CriterionSerializer(serializers.ModelSerializer):
@@ -137,7 +138,7 @@ class RatingSerializer(serializers.ModelSerializer):
         fields = ["criterion", "rating", "score", "weighted_score", "remark", "rated_by", "rated_at", "version"]
 
     def get_weighted_score(self, obj: Rating) -> str:
-        return engine.fmt(
+        return fmt(
             engine.weighted_score(
                 obj.score,
                 key_specialty_weight=obj.criterion.key_specialty_weight,

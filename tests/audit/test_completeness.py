@@ -193,7 +193,7 @@ def submitted_inspection_a(cast: Cast) -> Assessment:
 
 
 def rectification_item(cast: Cast) -> RectificationItem:
-    from scoring.services import assessment_finalize
+    from workspace.services import assessment_finalize
 
     assessment = assessment_finalize(actor=cast.qc_admin, assessment=submitted_inspection_a(cast))
     items = list(RectificationItem.objects.filter(assessment=assessment)) or rectification_plan_create(

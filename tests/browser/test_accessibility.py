@@ -13,10 +13,11 @@ from evidence.models import Evidence
 from rectification.services import rectification_plan_create
 from rounds.services import round_add_hospital, round_assign_inspector, round_create
 from scoring.models import AssessmentKind, Rating, Standard
-from scoring.services import assessment_finalize, assessment_submit
+from scoring.services import assessment_submit
 from tests.browser.test_self_assessment import PageFor
 from tests.conftest import Cast
 from tests.factories import AssessmentFactory, rate_all
+from workspace.services import assessment_finalize
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

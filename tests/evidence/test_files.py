@@ -1,7 +1,7 @@
 """Stored files: server-made names, the SHA-256 recorded at upload and checked again on every download.
 
 The three kinds of stored file (evidence, rectification follow-up files, department-profile
-documents) share `evidence.files`; each is tested through its own download URL.
+documents) share `common.files`; each is tested through its own download URL.
 """
 
 import base64
@@ -15,9 +15,9 @@ import pytest
 from django.test import Client
 
 from audit.models import AuditEvent
+from common.files import StoredFile
 from departments.models import DepartmentProfile
 from departments.services import profile_document_upload
-from evidence.files import StoredFile
 from rectification.services import rectification_answer
 from tests.conftest import Cast
 from tests.factories import AssessmentFactory
@@ -104,7 +104,7 @@ def test_a_file_changed_on_disk_is_refused_logged_and_audited(
     stored, url = KINDS[kind](cast, upload_file("制度.pdf", PDF_BYTES))
     tampered = PDF_BYTES.replace(b"endobj", b"endobj\n2 0 obj (changed) endobj")
     (media_root / stored.file.name).write_bytes(tampered)
-    with caplog.at_level(logging.ERROR, logger="evidence.files"):
+    with caplog.at_level(logging.ERROR, logger="common.files"):
         response = client_of(cast).get(url)
     assert response.status_code == 500
     page = response.content.decode()

@@ -22,8 +22,8 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from openpyxl import Workbook
 
+from common.uploads import check_file
 from evidence.models import Evidence
-from evidence.validation import check_file
 from tests.conftest import Cast
 from tests.factories import AssessmentFactory
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
-from evidence.validation import ACCEPT, check_file, check_files, checked_name, human_size
+from common.uploads import ACCEPT, check_file, check_files, checked_name, human_size
 
 from .conftest import (
     DOC_BYTES,

@@ -10,9 +10,9 @@ from indicators.services import period_values_set
 from scoring import engine
 from scoring.models import AssessmentKind, Criterion
 from scoring.selectors import assessment_result
-from scoring.services import rating_set
 from tests.conftest import CAST, Cast
 from tests.factories import AssessmentFactory, HospitalFactory, rate_all
+from workspace.services import rating_save
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -57,7 +57,7 @@ def test_indicators_to_suggested_rating_to_engine_total(cast: Cast, block: Indic
     inspection = AssessmentFactory(hospital=cast.hospital_b, kind=AssessmentKind.INSPECTION)
     rate_all(inspection)
     criterion = Criterion.objects.get(standard__code="cq2011", code="4.2-1-1")
-    rating_set(actor=cast.qc_admin, assessment=inspection, criterion=criterion, rating=suggestion["rating"])
+    rating_save(actor=cast.qc_admin, assessment=inspection, criterion=criterion, rating=suggestion["rating"])
     result = assessment_result(inspection)
     assert result.total == D("992")  # 1000 − 8
     assert next(c for c in result.chapters if c.key == "4").score == D("212")

@@ -9,9 +9,9 @@ from indicators.models import Indicator, PeriodValue
 from indicators.selectors import suggestions_for
 from indicators.services import period_values_set
 from scoring.models import Criterion
-from scoring.services import rating_set
 from tests.conftest import CAST, Cast
 from tests.factories import AssessmentFactory
+from workspace.services import rating_save
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +131,7 @@ def test_an_override_of_the_suggestion_is_in_the_history(cast: Cast, block: Indi
     )  # fmt: skip
     inspection = AssessmentFactory(hospital=cast.hospital_a, kind="inspection")
     criterion = Criterion.objects.get(standard__code="cq2011", code="4.2-1-1")
-    rating_set(
+    rating_save(
         actor=cast.inspector,
         assessment=inspection,
         criterion=criterion,

@@ -25,9 +25,10 @@ from reports.models import JobStatus, ReportJob, ReportKind
 from rounds.models import InspectionRound, RoundHospital
 from rounds.services import round_add_hospital, round_create
 from scoring.models import Assessment, AssessmentKind, Criterion, Rating, Standard
-from scoring.services import assessment_finalize, assessment_submit
+from scoring.services import assessment_submit
 from tests.conftest import Cast
 from tests.factories import AssessmentFactory, AssignmentFactory, rate_all
+from workspace.services import assessment_finalize
 
 A, B = "A", "B"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"

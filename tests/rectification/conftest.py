@@ -10,9 +10,10 @@ from accounts.models import Hospital
 from rectification.models import RectificationItem
 from rectification.services import rectification_plan_create
 from scoring.models import Assessment, AssessmentKind, Criterion, Rating
-from scoring.services import assessment_finalize, assessment_submit
+from scoring.services import assessment_submit
 from tests.conftest import Cast
 from tests.factories import AssessmentFactory, rate_all
+from workspace.services import assessment_finalize
 
 # The default shortfalls: one 基本达标 (partial) and one 未达标 (unmet), both applying to every hospital.
 PARTIAL = {"1.1-1-2": Decimal("10")}

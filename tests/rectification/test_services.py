@@ -24,10 +24,10 @@ from rectification.services import (
     rectification_verify,
 )
 from scoring.models import AssessmentKind
-from scoring.services import assessment_finalize
 from tests.conftest import Cast
 from tests.evidence.conftest import PDF_BYTES, pdf, png, upload_file
 from tests.factories import UserFactory
+from workspace.services import assessment_finalize
 
 from .conftest import finalized, plan, stored_files
 

@@ -13,9 +13,10 @@ from accounts.models import Hospital
 from rounds.models import InspectionRound
 from rounds.services import round_add_hospital, round_assign_inspector, round_create
 from scoring.models import Assessment, AssessmentKind, Criterion, Rating, Standard
-from scoring.services import assessment_finalize, assessment_submit
+from scoring.services import assessment_submit
 from tests.conftest import Cast
 from tests.factories import AssessmentFactory, rate_all
+from workspace.services import assessment_finalize
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "var" / "artifacts" / "reports"

@@ -66,7 +66,7 @@ QC_ONLY = (200, 404, 404, 404, 404, 404, LOGIN)
 PAGES = {
     "list": {A: (200, 200, 200, 200, 200, 200, LOGIN)},
     "detail": {A: OWN_A, B: OWN_B},
-    # An htmx poll whose session has expired answers 401 (anesqc.middleware), not the login page.
+    # An htmx poll whose session has expired answers 401 (common.middleware), not the login page.
     "status-fragment": {A: (*OWN_A[:-1], 401), B: (*OWN_B[:-1], 401)},
     "download": {A: OWN_A, B: OWN_B},
     "round-report-detail": {A: QC_ONLY, B: QC_ONLY},

@@ -13,9 +13,10 @@ from audit.models import AuditEvent
 from rounds.models import InspectionRound, RoundHospital
 from rounds.services import round_add_hospital, round_assign_inspector, round_create
 from scoring.models import Criterion, Rating, Standard
-from scoring.services import assessment_finalize, assessment_submit
+from scoring.services import assessment_submit
 from tests.conftest import CAST, Cast
 from tests.factories import HospitalFactory, UserFactory
+from workspace.services import assessment_finalize
 
 pytestmark = pytest.mark.django_db
 LOGIN = 302

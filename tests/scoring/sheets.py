@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from scoring import excel
 from scoring.models import Assessment, Criterion, Rating
 from scoring.selectors import assessment_result_data
-from scoring.services import rating_set
+from workspace.services import rating_save
 
 # Every kind of answer, including remarks a spreadsheet could mistake for formulas or lose.
 RATINGS: dict[str, tuple[str, Decimal | None, str]] = {
@@ -33,7 +33,7 @@ def rate_variously(assessment: Assessment, actor: Any) -> None:
         answers.update(KEY_ONLY)
     criteria = {c.code: c for c in Criterion.objects.filter(standard=assessment.standard, code__in=answers)}
     for code, (rating, score, remark) in answers.items():
-        rating_set(
+        rating_save(
             actor=actor, assessment=assessment, criterion=criteria[code], rating=rating, score=score, remark=remark
         )
 

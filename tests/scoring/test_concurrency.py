@@ -32,6 +32,7 @@ from scoring.models import Assessment, AssessmentKind, AssessmentStatus, Criteri
 from scoring.selectors import assessment_result
 from tests.conftest import Cast
 from tests.factories import AssessmentFactory, rate_all
+from workspace import services as workspace_services
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -241,14 +242,14 @@ def test_a_save_holding_the_assessment_is_waited_for_and_counted_in_the_final_re
     pids: dict[str, int] = {}
 
     def save() -> Rating:
-        return services.rating_set(
+        return workspace_services.rating_save(
             actor=cast.inspector, assessment=assessment, criterion=criterion, rating="unmet", remark="未达标"
         )
 
     def close() -> Assessment:
         pids["close"] = backend_pid()
         submitted = services.assessment_submit(actor=cast.qc_admin, assessment=assessment)
-        return services.assessment_finalize(actor=cast.qc_admin, assessment=submitted)
+        return workspace_services.assessment_finalize(actor=cast.qc_admin, assessment=submitted)
 
     with thread(save, results, "save"):
         assert pause.reached.wait(WAIT)  # the save has written, and holds the assessment, uncommitted
@@ -274,7 +275,7 @@ def test_a_save_waiting_for_a_submission_is_refused_once_it_commits(
 
     def save() -> Rating:
         pids["save"] = backend_pid()
-        return services.rating_set(
+        return workspace_services.rating_save(
             actor=cast.inspector, assessment=assessment, criterion=criterion, rating="unmet", remark="未达标"
         )
 
@@ -284,7 +285,7 @@ def test_a_save_waiting_for_a_submission_is_refused_once_it_commits(
             wait_until_blocked(pids, "save", saved)
             pause.release.set()
     assert isinstance(results["save"], AssessmentLocked), results["save"]
-    services.assessment_finalize(actor=cast.qc_admin, assessment=assessment)
+    workspace_services.assessment_finalize(actor=cast.qc_admin, assessment=assessment)
     assert_snapshot_is_what_is_stored(assessment)
     assert Rating.objects.get(assessment=assessment, criterion=criterion).rating == "met"
 

@@ -12,10 +12,11 @@ from openpyxl import Workbook
 from audit.models import AuditEvent
 from scoring import excel
 from scoring.models import AssessmentKind, AssessmentStatus, Chapter, Criterion, Item, Rating, Standard
-from scoring.services import assessment_submit, criterion_return, rating_set
+from scoring.services import assessment_submit, criterion_return
 from tests.conftest import CAST, Cast
 from tests.factories import AssessmentFactory, rate_all
 from tests.scoring.sheets import Sheet, rate_variously, result, stored, upload_file
+from workspace.services import rating_save
 
 pytestmark = pytest.mark.django_db
 
@@ -371,7 +372,7 @@ def test_a_rating_changed_after_the_export_is_a_conflict(cast: Cast) -> None:
     sheet = Sheet(client.get(f"/assessments/{assessment.pk}/sheet.xlsx").content)
     # Meanwhile a colleague changes 1.1-1-2 in the form.
     criterion = Criterion.objects.get(standard__code="cq2011", code="1.1-1-2")
-    rating_set(actor=cast.staff_a, assessment=assessment, criterion=criterion, rating="unmet", expected_version=1)
+    rating_save(actor=cast.staff_a, assessment=assessment, criterion=criterion, rating="unmet", expected_version=1)
     sheet.rate("1.1-1-1", "partial", 10, "新的意见")  # a real change elsewhere
     before = stored(assessment)
 

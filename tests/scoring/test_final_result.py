@@ -5,9 +5,10 @@ import pytest
 from scoring import engine
 from scoring.api.serializers import ResultSerializer
 from scoring.models import AssessmentKind, Criterion
-from scoring.services import assessment_finalize, assessment_submit, criterion_set_veto, rating_set
+from scoring.services import assessment_submit, criterion_set_veto
 from tests.conftest import Cast
 from tests.factories import AssessmentFactory, rate_all
+from workspace.services import assessment_finalize, rating_save
 
 pytestmark = pytest.mark.django_db
 
@@ -27,8 +28,8 @@ def test_a_veto_flag_changed_after_finalization_does_not_rewrite_the_outcome(cas
     assessment = AssessmentFactory(hospital=cast.hospital_b, kind=AssessmentKind.INSPECTION)
     draft = AssessmentFactory(hospital=cast.hospital_b, kind=AssessmentKind.SELF)
     criterion = Criterion.objects.get(standard__code="cq2011", code="4.1-2-1")  # not ★ by default
-    rating_set(actor=cast.qc_admin, assessment=assessment, criterion=criterion, rating="unmet")
-    rating_set(actor=cast.head_b, assessment=draft, criterion=criterion, rating="unmet")
+    rating_save(actor=cast.qc_admin, assessment=assessment, criterion=criterion, rating="unmet")
+    rating_save(actor=cast.head_b, assessment=draft, criterion=criterion, rating="unmet")
     rate_all(assessment)
     assessment_submit(actor=cast.qc_admin, assessment=assessment)
     assessment_finalize(actor=cast.qc_admin, assessment=assessment)

@@ -7,9 +7,10 @@ from django.db import IntegrityError, connection, transaction
 
 from scoring.errors import AssessmentLocked
 from scoring.models import Assessment, AssessmentKind, AssessmentStatus, Criterion, Rating
-from scoring.services import assessment_finalize, assessment_submit, rating_set
+from scoring.services import assessment_submit
 from tests.conftest import Cast
 from tests.factories import AssessmentFactory, rate_all
+from workspace.services import assessment_finalize, rating_save
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def finalized(cast: Cast) -> Assessment:
     assessment = AssessmentFactory(hospital=cast.hospital_b, kind=AssessmentKind.INSPECTION)
     criterion = Criterion.objects.get(standard=assessment.standard, code="1.1-1-1")
-    rating_set(actor=cast.qc_admin, assessment=assessment, criterion=criterion, rating="met")
+    rating_save(actor=cast.qc_admin, assessment=assessment, criterion=criterion, rating="met")
     rate_all(assessment)
     assessment_submit(actor=cast.qc_admin, assessment=assessment)
     return assessment_finalize(actor=cast.qc_admin, assessment=assessment)
@@ -27,7 +28,7 @@ def finalized(cast: Cast) -> Assessment:
 def test_service_writes_to_a_finalized_assessment_are_refused(cast: Cast, finalized: Assessment) -> None:
     criterion = Criterion.objects.get(standard=finalized.standard, code="1.1-1-2")
     with pytest.raises(AssessmentLocked):
-        rating_set(actor=cast.qc_admin, assessment=finalized, criterion=criterion, rating="met")
+        rating_save(actor=cast.qc_admin, assessment=finalized, criterion=criterion, rating="met")
     with pytest.raises(AssessmentLocked):
         assessment_submit(actor=cast.qc_admin, assessment=finalized)
     with pytest.raises(AssessmentLocked):

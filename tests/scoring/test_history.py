@@ -20,10 +20,11 @@ from evidence.models import Evidence
 from evidence.services import evidence_review
 from rounds.services import round_add_hospital, round_create
 from scoring.models import Assessment, AssessmentKind, Criterion, Rating, Standard
-from scoring.services import assessment_create, assessment_finalize, assessment_submit, criterion_return, rating_set
+from scoring.services import assessment_create, assessment_submit, criterion_return
 from tests.conftest import CAST, Cast
 from tests.evidence.conftest import attach
 from tests.factories import AssessmentFactory, UserFactory, rate_all
+from workspace.services import assessment_finalize, rating_save
 
 pytestmark = pytest.mark.django_db
 
@@ -77,8 +78,8 @@ def csv_rows(cast: Cast, assessment: Assessment, who: str = "head_a", query: str
 
 def test_a_rating_change_shows_the_old_and_new_rating_and_score(cast: Cast) -> None:
     assessment = AssessmentFactory(hospital=cast.hospital_a)
-    rating_set(actor=cast.head_a, assessment=assessment, criterion=criterion("1.1-1-1"), rating="met")
-    rating_set(
+    rating_save(actor=cast.head_a, assessment=assessment, criterion=criterion("1.1-1-1"), rating="met")
+    rating_save(
         actor=cast.staff_a,
         assessment=assessment,
         criterion=criterion("1.1-1-1"),
@@ -96,8 +97,8 @@ def test_a_rating_change_shows_the_old_and_new_rating_and_score(cast: Cast) -> N
 def test_a_remark_change_is_shown_alone_when_the_rating_stays(cast: Cast) -> None:
     assessment = AssessmentFactory(hospital=cast.hospital_a)
     c = criterion("2.1-1")
-    rating_set(actor=cast.head_a, assessment=assessment, criterion=c, rating="met", remark="")
-    rating_set(actor=cast.head_a, assessment=assessment, criterion=c, rating="met", remark="PETCO2 监测记录不全")
+    rating_save(actor=cast.head_a, assessment=assessment, criterion=c, rating="met", remark="")
+    rating_save(actor=cast.head_a, assessment=assessment, criterion=c, rating="met", remark="PETCO2 监测记录不全")
     page = history_page(cast, assessment)
     assert "备注：— → PETCO2 监测记录不全" in page
     newest = AuditEvent.objects.filter(assessment_id=assessment.pk).first()
@@ -182,8 +183,8 @@ def test_creating_an_assessment_opens_its_history(cast: Cast) -> None:
 def test_the_history_holds_only_this_assessments_events(cast: Cast) -> None:
     own = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.SELF)
     inspection = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.INSPECTION)
-    rating_set(actor=cast.head_a, assessment=own, criterion=criterion("2.1-1"), rating="unmet")
-    rating_set(actor=cast.inspector, assessment=inspection, criterion=criterion("2.1-1"), rating="met")
+    rating_save(actor=cast.head_a, assessment=own, criterion=criterion("2.1-1"), rating="unmet")
+    rating_save(actor=cast.inspector, assessment=inspection, criterion=criterion("2.1-1"), rating="met")
     page = history_page(cast, inspection, who="inspector")
     assert "评定：— → 达标" in page and "未达标" not in page
 
@@ -204,9 +205,9 @@ def test_an_action_without_a_label_shows_its_raw_name(cast: Cast) -> None:
 
 def test_the_criterion_filter_shows_only_that_criterions_changes(cast: Cast) -> None:
     assessment = AssessmentFactory(hospital=cast.hospital_a)
-    rating_set(actor=cast.head_a, assessment=assessment, criterion=criterion("2.1-1"), rating="unmet")
-    rating_set(actor=cast.head_a, assessment=assessment, criterion=criterion("1.1-1-2"), rating="met")
-    rating_set(actor=cast.head_a, assessment=assessment, criterion=criterion("1.1-1-2"), rating="unmet")
+    rating_save(actor=cast.head_a, assessment=assessment, criterion=criterion("2.1-1"), rating="unmet")
+    rating_save(actor=cast.head_a, assessment=assessment, criterion=criterion("1.1-1-2"), rating="met")
+    rating_save(actor=cast.head_a, assessment=assessment, criterion=criterion("1.1-1-2"), rating="unmet")
     assessment_submit(actor=cast.head_a, assessment=assessment)
     response = browser(cast, "head_a").get(f"/assessments/{assessment.pk}/history/?criterion=2.1-1")
     html = response.content.decode()
@@ -264,8 +265,8 @@ def test_the_page_shows_a_hundred_events_at_a_time(cast: Cast) -> None:
 
 def test_the_csv_has_a_bom_a_header_and_a_readable_row_per_event(cast: Cast) -> None:
     assessment = AssessmentFactory(hospital=cast.hospital_a)
-    rating_set(actor=cast.head_a, assessment=assessment, criterion=criterion("1.1-1-1"), rating="met")
-    rating_set(
+    rating_save(actor=cast.head_a, assessment=assessment, criterion=criterion("1.1-1-1"), rating="met")
+    rating_save(
         actor=cast.head_a,
         assessment=assessment,
         criterion=criterion("1.1-1-1"),
@@ -297,7 +298,7 @@ def test_the_csv_has_a_bom_a_header_and_a_readable_row_per_event(cast: Cast) -> 
 
 def test_the_csv_does_not_let_excel_run_a_typed_formula(cast: Cast) -> None:
     assessment = AssessmentFactory(hospital=cast.hospital_a)
-    rating_set(actor=cast.head_a, assessment=assessment, criterion=criterion("3.1-3"), rating="met")
+    rating_save(actor=cast.head_a, assessment=assessment, criterion=criterion("3.1-3"), rating="met")
     assessment_submit(actor=cast.head_a, assessment=assessment)
     criterion_return(actor=cast.inspector, assessment=assessment, criterion=criterion("3.1-3"), reason="=1+1")
     [_header, returned, *_rest] = csv_rows(cast, assessment)
@@ -306,8 +307,8 @@ def test_the_csv_does_not_let_excel_run_a_typed_formula(cast: Cast) -> None:
 
 def test_the_csv_follows_the_criterion_filter(cast: Cast) -> None:
     assessment = AssessmentFactory(hospital=cast.hospital_a)
-    rating_set(actor=cast.head_a, assessment=assessment, criterion=criterion("2.1-1"), rating="unmet")
-    rating_set(actor=cast.head_a, assessment=assessment, criterion=criterion("1.1-1-2"), rating="met")
+    rating_save(actor=cast.head_a, assessment=assessment, criterion=criterion("2.1-1"), rating="unmet")
+    rating_save(actor=cast.head_a, assessment=assessment, criterion=criterion("1.1-1-2"), rating="met")
     rows = csv_rows(cast, assessment, query="?criterion=2.1-1")
     assert [r[3] for r in rows[1:]] == ["2.1-1"]
 
@@ -320,7 +321,7 @@ def test_history_permissions(cast: Cast, page: str, target: str, who: str) -> No
     hospital = cast.hospital_a if target == "A" else cast.hospital_b
     assessment = AssessmentFactory(hospital=hospital, kind=AssessmentKind.SELF)
     head = cast.head_a if target == "A" else cast.head_b
-    rating_set(actor=head, assessment=assessment, criterion=criterion("2.1-1"), rating="met")
+    rating_save(actor=head, assessment=assessment, criterion=criterion("2.1-1"), rating="met")
     url = f"/assessments/{assessment.pk}/" + ("history/" if page == "history" else "history.csv")
     response = browser(cast, who).get(url)
     expected = EXPECTED[page][target][CAST.index(who)]

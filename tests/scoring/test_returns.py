@@ -12,14 +12,10 @@ from evidence.services import evidence_upload
 from rounds.services import round_add_hospital, round_assign_inspector, round_create
 from scoring.errors import AssessmentLocked
 from scoring.models import AssessmentKind, AssessmentStatus, Criterion, CriterionReturn, Standard
-from scoring.services import (
-    assessment_finalize,
-    assessment_submit,
-    criterion_return,
-    rating_set,
-)
+from scoring.services import assessment_submit, criterion_return
 from tests.conftest import Cast
 from tests.factories import AssessmentFactory, UserFactory, rate_all
+from workspace.services import assessment_finalize, rating_save
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +41,7 @@ def test_a_returned_criterion_reopens_alone_and_resubmission_answers_it(
     submitted.refresh_from_db()
     assert submitted.status == AssessmentStatus.RETURNED
     # The returned criterion may change, with new evidence; nothing else reopens.
-    rating_set(
+    rating_save(
         actor=cast.staff_a, assessment=submitted, criterion=crit("1.2-3-2"), rating="partial", score=Decimal("3")
     )
     evidence_upload(
@@ -55,7 +51,7 @@ def test_a_returned_criterion_reopens_alone_and_resubmission_answers_it(
         files=[SimpleUploadedFile("床位.pdf", b"%PDF-1.4 test", content_type="application/pdf")],
     )
     with pytest.raises(AssessmentLocked):
-        rating_set(actor=cast.head_a, assessment=submitted, criterion=crit("1.2-3-1"), rating="unmet")
+        rating_save(actor=cast.head_a, assessment=submitted, criterion=crit("1.2-3-1"), rating="unmet")
     # Finalizing waits for the department's answer.
     with pytest.raises(AssessmentLocked):
         assessment_finalize(actor=cast.qc_admin, assessment=submitted)
@@ -65,7 +61,7 @@ def test_a_returned_criterion_reopens_alone_and_resubmission_answers_it(
     submitted.refresh_from_db()
     assert submitted.status == AssessmentStatus.SUBMITTED
     with pytest.raises(AssessmentLocked):
-        rating_set(actor=cast.head_a, assessment=submitted, criterion=crit("1.2-3-2"), rating="met")
+        rating_save(actor=cast.head_a, assessment=submitted, criterion=crit("1.2-3-2"), rating="met")
 
 
 def test_only_the_qc_side_returns_and_a_reason_is_required(cast: Cast, submitted) -> None:
@@ -85,7 +81,7 @@ def test_a_draft_cannot_be_returned(cast: Cast) -> None:
 
 def test_unrated_criteria_block_finalization_naming_them(cast: Cast) -> None:
     inspection = AssessmentFactory(hospital=cast.hospital_b, kind=AssessmentKind.INSPECTION)
-    rating_set(actor=cast.qc_admin, assessment=inspection, criterion=crit("1.1-1-1"), rating="met")
+    rating_save(actor=cast.qc_admin, assessment=inspection, criterion=crit("1.1-1-1"), rating="met")
     assessment_submit(actor=cast.qc_admin, assessment=inspection)
     response = cast.client("qc_admin").post(f"/api/v1/assessments/{inspection.pk}/finalize/")
     assert response.status_code == 400
@@ -139,10 +135,10 @@ def test_team_members_rate_their_chapters_and_only_the_lead_finalizes(cast: Cast
     round_assign_inspector(actor=cast.qc_admin, entry=entry, inspector=lead, is_lead=True)
     round_assign_inspector(actor=cast.qc_admin, entry=entry, inspector=member, chapters=[1])
     inspection = entry.inspection
-    rating_set(actor=member, assessment=inspection, criterion=crit("1.1-1-1"), rating="met")
+    rating_save(actor=member, assessment=inspection, criterion=crit("1.1-1-1"), rating="met")
     with pytest.raises(PermissionDenied):
-        rating_set(actor=member, assessment=inspection, criterion=crit("2.1-1"), rating="met")
-    rating_set(actor=lead, assessment=inspection, criterion=crit("2.1-1"), rating="met")
+        rating_save(actor=member, assessment=inspection, criterion=crit("2.1-1"), rating="met")
+    rating_save(actor=lead, assessment=inspection, criterion=crit("2.1-1"), rating="met")
     rate_all(inspection)
     assessment_submit(actor=member, assessment=inspection)
     with pytest.raises(PermissionDenied):

@@ -6,9 +6,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from scoring.models import AssessmentKind, Criterion, Rating
-from scoring.services import rating_set
 from tests.conftest import CAST, Cast
 from tests.factories import AssessmentFactory, rate_all
+from workspace.services import rating_save
 
 pytestmark = pytest.mark.django_db
 
@@ -142,7 +142,7 @@ def test_a_bad_score_is_reported_on_the_field_and_nothing_is_saved(cast: Cast) -
 def test_a_concurrent_save_shows_the_other_value_and_keeps_it(cast: Cast) -> None:
     assessment = AssessmentFactory(hospital=cast.hospital_a)
     criterion = Criterion.objects.get(standard__code="cq2011", code="1.1-1-2")
-    rating_set(actor=cast.head_a, assessment=assessment, criterion=criterion, rating="met", expected_version=0)
+    rating_save(actor=cast.head_a, assessment=assessment, criterion=criterion, rating="met", expected_version=0)
     response = browser(cast, "staff_a").post(
         f"/assessments/{assessment.pk}/criteria/1.1-1-2/",
         {"rating": "unmet", "version": "0"},
@@ -174,7 +174,7 @@ def test_key_only_criteria_are_absent_for_other_departments(cast: Cast) -> None:
 def test_filters_show_unrated_and_veto_items(cast: Cast) -> None:
     assessment = AssessmentFactory(hospital=cast.hospital_a)
     criterion = Criterion.objects.get(standard__code="cq2011", code="1.1-1-1")
-    rating_set(actor=cast.head_a, assessment=assessment, criterion=criterion, rating="met")
+    rating_save(actor=cast.head_a, assessment=assessment, criterion=criterion, rating="met")
     client = browser(cast, "head_a")
     unrated = client.get(f"/assessments/{assessment.pk}/?show=unrated").content.decode()
     assert 'id="c-1.1-1-1"' not in unrated and 'id="c-1.1-1-2"' in unrated

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from scoring.engine import fmt
+from common.numbers import fmt
 from scoring.standards import StandardFileError, read_standard_file, standard_import, validate_standard
 
 

@@ -1,0 +1,1 @@
+"""The assessment workspace: the top layer, where one assessment is brought together for the people who work on it."""

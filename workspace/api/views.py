@@ -1,0 +1,90 @@
+"""API of assessments: list, create, result, ratings, submit and finalize; thin wrappers over selectors and services."""
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from scoring import selectors
+from scoring import services as scoring_services
+from scoring.api.serializers import AssessmentSerializer, RatingSerializer, RatingWriteSerializer, ResultSerializer
+from scoring.filters import AssessmentFilter
+from scoring.models import Assessment, Rating
+from workspace import services
+
+
+class AssessmentViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Assessments of the hospitals the caller may see; a foreign one answers 404."""
+
+    serializer_class = AssessmentSerializer
+    filterset_class = AssessmentFilter
+
+    def get_queryset(self) -> QuerySet[Assessment]:
+        return selectors.assessments_visible_to(self.request.user)
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assessment = scoring_services.assessment_create(actor=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(assessment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: ResultSerializer})
+    @action(detail=True, methods=["get"])
+    def result(self, request: Request, pk: str | None = None) -> Response:
+        # ResultSerializer documents this shape; engine.result_as_dict produces it.
+        return Response(selectors.assessment_result_data(self.get_object()))
+
+    @extend_schema(request=None, responses={200: AssessmentSerializer})
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str | None = None) -> Response:
+        assessment = scoring_services.assessment_submit(actor=request.user, assessment=self.get_object())
+        return Response(self.get_serializer(assessment).data)
+
+    @extend_schema(request=None, responses={200: AssessmentSerializer})
+    @action(detail=True, methods=["post"])
+    def finalize(self, request: Request, pk: str | None = None) -> Response:
+        assessment = services.assessment_finalize(actor=request.user, assessment=self.get_object())
+        return Response(self.get_serializer(assessment).data)
+
+    @extend_schema(responses={200: RatingSerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="ratings", pagination_class=None)
+    def ratings(self, request: Request, pk: str | None = None) -> Response:
+        assessment = self.get_object()
+        ratings = (
+            Rating.objects.filter(assessment=assessment)
+            .select_related("criterion", "rated_by", "assessment__hospital")
+            .order_by("criterion__position")
+        )
+        return Response(RatingSerializer(ratings, many=True).data)
+
+    @extend_schema(request=RatingWriteSerializer, responses={200: RatingSerializer})
+    @action(
+        detail=True,
+        methods=["put"],
+        url_path=r"ratings/(?P<criterion_code>[0-9A-Za-z.\-_]+)",
+        serializer_class=RatingWriteSerializer,
+    )
+    def rating(self, request: Request, pk: str | None = None, criterion_code: str = "") -> Response:
+        assessment = self.get_object()
+        criterion = selectors.criterion_for_assessment(assessment, criterion_code)
+        if criterion is None:
+            return Response(
+                {
+                    "detail": _("标准 %(standard)s 中没有细则 %(code)s。")
+                    % {"standard": assessment.standard.code, "code": criterion_code}
+                },
+                status=status.HTTP_404_NOT_FOUND,
+            )
+        scoring_services.rating_authorize(actor=request.user, assessment=assessment)
+        data = RatingWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rating = services.rating_save(
+            actor=request.user, assessment=assessment, criterion=criterion, **data.validated_data
+        )
+        rating.assessment = assessment  # for weighted_score, without another query
+        return Response(RatingSerializer(rating).data)

@@ -1,0 +1,179 @@
+"""The page contexts of the workspace: one assessment with everything the apps below say about it.
+
+Each context costs a constant number of queries, whatever the number of criteria. What a user
+may do comes from `scoring.permissions.allowed_actions`, the one table; suggestions from
+`workspace.suggestions`; evidence from evidence; the rectification plan from rectification.
+"""
+
+from typing import Any
+
+from evidence.selectors import evidence_by_criterion
+from rectification.selectors import plan_for
+from scoring import engine
+from scoring import permissions as scoring_permissions
+from scoring.models import (
+    AppliesTo,
+    Assessment,
+    AssessmentKind,
+    AssessmentStatus,
+    Chapter,
+    Criterion,
+    CriterionReturn,
+    Rating,
+    ReturnStatus,
+)
+from scoring.permissions import Action
+from scoring.selectors import assessment_result_data, paired_self_assessment
+
+from .suggestions import indicator_suggestions, rule_evaluations
+
+
+def _entries(
+    assessment: Assessment, criteria: list[Criterion], user: Any, *, self_assessment: Assessment | None
+) -> list[dict[str, Any]]:
+    """Each applicable criterion with what the page shows and allows: a constant number of queries.
+
+    On an inspection the department's self-rating and evidence stand beside the inspector's rating.
+    """
+    key = assessment.hospital.key_specialty
+    criteria = [c for c in criteria if c.applies_to == AppliesTo.ALL or key]
+    ids = [c.pk for c in criteria]
+    ratings = {
+        r.criterion_id: r
+        for r in Rating.objects.filter(assessment=assessment, criterion_id__in=ids).select_related("rated_by")
+    }
+    department = self_assessment or assessment  # whose evidence and returns are shown
+    self_ratings = (
+        {
+            r.criterion_id: r
+            for r in Rating.objects.filter(assessment=self_assessment, criterion_id__in=ids).select_related("rated_by")
+        }
+        if self_assessment
+        else {}
+    )
+    evidence = evidence_by_criterion(department, ids) if department.kind == AssessmentKind.SELF else {}
+    open_returns = {
+        r.criterion_id: r
+        for r in CriterionReturn.objects.filter(assessment=department, criterion_id__in=ids, status=ReturnStatus.OPEN)
+    }
+    suggestions = indicator_suggestions(assessment, ids)
+    rule_checks = rule_evaluations(assessment, ids)
+    actions = scoring_permissions.allowed_actions(user, assessment)
+    rates = Action.RATE in actions
+    chapters = scoring_permissions.rateable_chapters(user, assessment) if rates else frozenset()
+    department_actions = actions if department is assessment else scoring_permissions.allowed_actions(user, department)
+    upload = department is assessment and rates
+    # Once the inspection is finalized, everything about the pair is locked.
+    closed = assessment.status == AssessmentStatus.FINALIZED
+    review = not closed and department.kind == AssessmentKind.SELF and Action.REVIEW in department_actions
+    entries = []
+    for c in criteria:
+        open_return = open_returns.get(c.pk) if department is assessment else None
+        editable = (
+            rates
+            and (chapters is None or c.item.chapter.number in chapters)
+            # A returned assessment is open only on the returned criteria.
+            and (assessment.status != AssessmentStatus.RETURNED or open_return is not None)
+        )
+        spec = engine.CriterionSpec(
+            code=c.code, chapter=0, item="", max_points=c.max_points, key_specialty_weight=c.key_specialty_weight
+        )
+        entries.append(
+            {
+                "criterion": c,
+                "rating": ratings.get(c.pk),
+                "current": ratings[c.pk].rating if c.pk in ratings else "",
+                "weight": engine.weight(spec, key_specialty=key),
+                "editable": editable,
+                "self_rating": self_ratings.get(c.pk),
+                "evidence": evidence.get(c.pk, []),
+                "evidence_assessment": department if department.kind == AssessmentKind.SELF else None,
+                "can_upload": upload and editable,
+                "can_review": review,
+                "open_return": open_returns.get(c.pk),
+                "can_return": review and c.pk not in open_returns,
+                "suggestion": suggestions.get(c.code),
+                "rule_check": rule_checks.get(c.code),
+            }
+        )
+    return entries
+
+
+FORM_FILTERS = ("all", "unrated", "veto", "no_evidence")
+
+
+def assessment_form_page(
+    assessment: Assessment, *, chapter_number: int | None, show: str, user: Any
+) -> dict[str, Any] | None:
+    """Everything the form page shows for one chapter: a constant number of queries. None: no such chapter."""
+    chapters = list(Chapter.objects.filter(standard_id=assessment.standard_id).order_by("number"))
+    if not chapters:
+        return None
+    chapter = next((c for c in chapters if c.number == chapter_number), None) if chapter_number else chapters[0]
+    if chapter is None:
+        return None
+    criteria = list(
+        Criterion.objects.filter(item__chapter=chapter).select_related("item__chapter").order_by("position")
+    )
+    self_assessment = paired_self_assessment(assessment)
+    entries = _entries(assessment, criteria, user, self_assessment=self_assessment)
+    show = show if show in FORM_FILTERS else "all"
+    if show == "unrated":
+        entries = [e for e in entries if e["rating"] is None]
+    elif show == "veto":
+        entries = [e for e in entries if e["criterion"].veto]
+    elif show == "no_evidence":
+        entries = [e for e in entries if not e["evidence"]]
+    returns = list(
+        CriterionReturn.objects.filter(assessment=assessment, status=ReturnStatus.OPEN)
+        .select_related("criterion__item__chapter", "returned_by")
+        .order_by("criterion__position")
+    )
+    allowed = scoring_permissions.allowed_actions(user, assessment)
+    return {
+        "assessment": assessment,
+        "chapters": chapters,
+        "chapter": chapter,
+        "entries": entries,
+        "result": assessment_result_data(assessment),
+        "show": show,
+        "filters": FORM_FILTERS,
+        "open_returns": returns,
+        "self_assessment": self_assessment,
+        "allowed": allowed,
+        # Whether the page is for rating at all (else it says why it is read-only).
+        "can_rate": any(e["editable"] for e in entries)
+        or (Action.RATE in allowed and assessment.status == AssessmentStatus.DRAFT),
+    }
+
+
+def criterion_fragment(assessment: Assessment, criterion: Criterion, user: Any) -> dict[str, Any]:
+    """One criterion with its current rating, evidence and the totals, for the autosave answer."""
+    criterion = Criterion.objects.select_related("item__chapter").get(pk=criterion.pk)
+    return {
+        "assessment": assessment,
+        "entry": _entries(assessment, [criterion], user, self_assessment=paired_self_assessment(assessment))[0],
+        "result": assessment_result_data(assessment),
+    }
+
+
+def assessment_confirm_page(assessment: Assessment) -> dict[str, Any]:
+    """The result with the unrated and failed-veto criteria spelled out (for submit, finalize and result pages)."""
+    result = assessment_result_data(assessment)
+    codes = set(result["unrated"]) | set(result["veto_failed"])
+    by_code = {c.code: c for c in Criterion.objects.filter(standard_id=assessment.standard_id, code__in=codes)}
+    return {
+        "assessment": assessment,
+        "result": result,
+        "unrated": [by_code[c] for c in result["unrated"] if c in by_code],
+        "veto_failed": [by_code[c] for c in result["veto_failed"] if c in by_code],
+    }
+
+
+def assessment_result_page(assessment: Assessment) -> dict[str, Any]:
+    """The result page: the confirmation's facts, and a finalized inspection's rectification plan."""
+    context = assessment_confirm_page(assessment)
+    is_final_inspection = assessment.kind == AssessmentKind.INSPECTION and assessment.is_finalized
+    context["kinds"] = AssessmentKind
+    context["rectification_items"] = plan_for(assessment) if is_final_inspection else None
+    return context
