@@ -109,10 +109,13 @@ HIDDEN_FIELDS = frozenset({"assessment", "hospital", "criterion", "file", "sha25
 def _model_choices(object_type: str, field: str) -> dict[Any, Any]:
     """Display names from the changed object's own field (a return's status: 待修改 / 已答复)."""
     try:
-        model = apps.get_model(object_type)
-        return dict(model._meta.get_field(field).flatchoices)
+        model_field = apps.get_model(object_type)._meta.get_field(field)
     except (LookupError, ValueError, FieldDoesNotExist):
         return {}
+    # A key may name a relation (a report job's "children") or a field without choices: nothing to look up.
+    if not getattr(model_field, "concrete", False) or not getattr(model_field, "choices", None):
+        return {}
+    return dict(model_field.flatchoices)
 
 
 @dataclass(frozen=True)
