@@ -23,6 +23,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "assessment.create": gettext_lazy("创建评审"),
     "assessment.submit": gettext_lazy("提交"),
     "assessment.finalize": gettext_lazy("定稿"),
+    "assessment.reopen": gettext_lazy("重新打开现场检查"),
     "rating.set": gettext_lazy("评分"),
     "return.create": gettext_lazy("退回细则"),
     "return.answer": gettext_lazy("答复退回"),

@@ -11,7 +11,7 @@ class RoundsConfig(AppConfig):
     verbose_name = _("检查轮次")
 
     def ready(self) -> None:
-        from .selectors import inspection_team
+        from .selectors import assessment_team
 
-        # Scoring's permission rules ask rounds who is on an inspection's team.
-        register_team_lookup(inspection_team)
+        # Scoring's permission rules ask rounds who is on a hospital's round team.
+        register_team_lookup(assessment_team)

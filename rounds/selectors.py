@@ -8,19 +8,21 @@ from django.db.models.functions import Coalesce
 from accounts.models import Role
 from accounts.selectors import scope_by_hospital
 from scoring.hooks import Team, TeamSeat
-from scoring.models import Assessment, Rating
+from scoring.models import Assessment, AssessmentKind, Rating
 from scoring.selectors import applicable_counts
 
 from .models import InspectionRound, RoundHospital, RoundInspector
 
 
-def inspection_team(assessment: Assessment) -> Team | None:
-    """The round team of an inspection, for scoring's permission rules (one query); None when it has none."""
+def assessment_team(assessment: Assessment) -> Team | None:
+    """The round team of the hospital an assessment belongs to (its inspection or its self-assessment),
+    for scoring's permission rules (one query); None when it is in no round or the team is empty."""
+    field = "entry__inspection_id" if assessment.kind == AssessmentKind.INSPECTION else "entry__self_assessment_id"
     seats = {
         inspector_id: TeamSeat(is_lead=is_lead, chapters=frozenset(chapters or ()))
-        for inspector_id, is_lead, chapters in RoundInspector.objects.filter(
-            entry__inspection_id=assessment.pk
-        ).values_list("inspector_id", "is_lead", "chapters")
+        for inspector_id, is_lead, chapters in RoundInspector.objects.filter(**{field: assessment.pk}).values_list(
+            "inspector_id", "is_lead", "chapters"
+        )
     }
     return Team(seats) if seats else None
 

@@ -21,7 +21,7 @@ class TeamSeat:
 
 @dataclass(frozen=True)
 class Team:
-    """An inspection's round team, by inspector's user id."""
+    """A round team of one hospital (its inspection and its self-assessment), by inspector's user id."""
 
     seats: Mapping[int, TeamSeat]
 
@@ -29,8 +29,8 @@ class Team:
     def has_lead(self) -> bool:
         return any(seat.is_lead for seat in self.seats.values())
 
-    def may_finalize(self, user_id: int) -> bool:
-        """The lead finalizes; with no lead, any member does."""
+    def leads(self, user_id: int) -> bool:
+        """The lead submits, reviews and finalizes; with no lead, any member does."""
         seat = self.seats.get(user_id)
         return seat is not None and (seat.is_lead or not self.has_lead)
 

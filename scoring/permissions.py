@@ -5,8 +5,10 @@ Visibility (404) comes from the scoping selectors (`assessments_visible_to`); th
 evidence, the score-sheet import.
 
 - `ROLE_MAY` says what each seat may do on each kind of assessment: asking it alone answers 403.
-  A round's team narrows inspectors further (`Team`): a member rates their chapters, and the
-  lead (or, with no lead, any member) finalizes.
+  A round's team narrows inspectors further (`Team`), on the inspection and on the hospital's
+  self-assessment alike: a member rates only their chapters, and submitting, reviewing and
+  finalizing belong to the lead (or, when the team has no lead, to any member). An inspector
+  off the team does none of them.
 - `STATUS_ALLOWS` says what an assessment's status admits at all, whoever asks: asking it
   answers 409. On a returned assessment, rating is open only on the returned criteria.
 - `allowed_actions(user, assessment)` is both: what the user may do now.
@@ -34,6 +36,7 @@ class Action(StrEnum):
     SUBMIT = "submit"  # submit, or resubmit after a return
     REVIEW = "review"  # accept or reject evidence files, return criteria to the department
     FINALIZE = "finalize"  # lock the result
+    REOPEN = "reopen"  # send a submitted inspection back to draft (the QC centre, with a reason)
 
 
 class Seat(StrEnum):
@@ -45,7 +48,7 @@ class Seat(StrEnum):
     STAFF = "staff"  # the assessed hospital's department staff
 
 
-RATE, SUBMIT, REVIEW, FINALIZE = Action.RATE, Action.SUBMIT, Action.REVIEW, Action.FINALIZE
+RATE, SUBMIT, REVIEW, FINALIZE, REOPEN = Action.RATE, Action.SUBMIT, Action.REVIEW, Action.FINALIZE, Action.REOPEN
 SELF, INSPECTION = AssessmentKind.SELF, AssessmentKind.INSPECTION
 
 # Who may, by kind of assessment and seat. Departments rate and submit their self-assessment; the QC
@@ -56,13 +59,16 @@ ROLE_MAY: dict[tuple[str, Seat], frozenset[Action]] = {
     (SELF, Seat.INSPECTOR): frozenset({REVIEW, FINALIZE}),
     (SELF, Seat.QC_ADMIN): frozenset({REVIEW, FINALIZE}),
     (INSPECTION, Seat.INSPECTOR): frozenset({RATE, SUBMIT, REVIEW, FINALIZE}),
-    (INSPECTION, Seat.QC_ADMIN): frozenset({RATE, SUBMIT, REVIEW, FINALIZE}),
+    (INSPECTION, Seat.QC_ADMIN): frozenset({RATE, SUBMIT, REVIEW, FINALIZE, REOPEN}),
 }
+
+# What only a round's lead (or, in a team without a lead, any member) may do among an inspector's actions.
+LEAD_ACTIONS = frozenset({SUBMIT, REVIEW, FINALIZE})
 
 # What each status admits, whoever asks.
 STATUS_ALLOWS: dict[str, frozenset[Action]] = {
     AssessmentStatus.DRAFT: frozenset({RATE, SUBMIT}),
-    AssessmentStatus.SUBMITTED: frozenset({REVIEW, FINALIZE}),
+    AssessmentStatus.SUBMITTED: frozenset({REVIEW, FINALIZE, REOPEN}),
     AssessmentStatus.RETURNED: frozenset({RATE, SUBMIT, REVIEW}),  # RATE: the returned criteria only
     AssessmentStatus.FINALIZED: frozenset(),
 }
@@ -79,9 +85,8 @@ CREATE_MAY: dict[str, tuple[str, ...]] = {
 
 
 def team_of(assessment: Assessment) -> Team | None:
-    """The inspection's round team; None when it is in no round or its team is still empty."""
-    if assessment.kind != INSPECTION:
-        return None
+    """The round team of the assessment's hospital (for its inspection and its self-assessment alike);
+    None when it is in no round or the team is still empty."""
     for lookup in hooks.team_lookups():
         team = lookup(assessment)
         if team is not None:
@@ -107,11 +112,11 @@ def seat_of(user: Any, assessment: Assessment) -> Seat | None:
 
 
 def _narrowed_by_team(user: Any, assessment: Assessment, seat: Seat, actions: frozenset[Action]) -> frozenset[Action]:
-    # Only an inspector's finalizing depends on the round team; ask for the team only then (one query).
-    if seat == Seat.INSPECTOR and FINALIZE in actions:
+    # Only an inspector's submitting, reviewing and finalizing depend on the round team: ask for it only then.
+    if seat == Seat.INSPECTOR and actions & LEAD_ACTIONS:
         team = team_of(assessment)
-        if team is not None and not team.may_finalize(user.pk):
-            return actions - {FINALIZE}
+        if team is not None and not team.leads(user.pk):
+            return actions - LEAD_ACTIONS
     return actions
 
 

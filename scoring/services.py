@@ -427,6 +427,40 @@ def assessment_finalize(*, actor: Any, assessment: Assessment) -> Assessment:
     return assessment
 
 
+def assessment_reopen_authorize(*, actor: Any, assessment: Assessment) -> None:
+    """Refuse (403) anyone but the QC centre's administrators; checked before input is read."""
+    permissions.require(actor, assessment, Action.REOPEN, _("只有质控中心管理员可以重新打开已提交的现场检查。"))
+
+
+@transaction.atomic
+def assessment_reopen(*, actor: Any, assessment: Assessment, reason: str) -> Assessment:
+    """Send a submitted inspection back to draft (qc_admin only, with the reason), e.g. one submitted too early.
+
+    Inspections cannot be returned criterion by criterion, and finalizing refuses unrated criteria,
+    so without this an inspection submitted by mistake would be stuck for good.
+    """
+    assessment_reopen_authorize(actor=actor, assessment=assessment)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写重新打开的原因。")})
+    assessment = _locked_for_update(assessment)
+    permissions.require_status(assessment, Action.REOPEN, _("只有已提交、尚未定稿的现场检查可以重新打开。"))
+    assessment.status = AssessmentStatus.DRAFT
+    assessment.submitted_by = None
+    assessment.submitted_at = None
+    assessment.save(update_fields=["status", "submitted_by", "submitted_at"])
+    audit_record(
+        actor=actor,
+        action="assessment.reopen",
+        obj=assessment,
+        before={"status": "submitted"},
+        after={"status": "draft"},
+        reason=reason,
+        assessment=assessment,
+    )
+    return assessment
+
+
 @transaction.atomic
 def criterion_set_veto(*, actor: Any, criterion: Criterion, veto: bool, reason: str = "") -> Criterion:
     """Change a criterion's ★ (single-item veto) flag; qc_admin only, always audited."""

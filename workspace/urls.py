@@ -14,6 +14,7 @@ urlpatterns = [
     path("assessments/<int:pk>/criteria/<str:code>/return/", views.criterion_return, name="criterion-return"),
     path("assessments/<int:pk>/submit/", views.assessment_submit, name="assessment-submit"),
     path("assessments/<int:pk>/finalize/", views.assessment_finalize, name="assessment-finalize"),
+    path("assessments/<int:pk>/reopen/", views.assessment_reopen, name="assessment-reopen"),
     path("assessments/<int:pk>/result/", views.assessment_result, name="assessment-result"),
     path("assessments/<int:pk>/variance/", views.assessment_variance, name="assessment-variance"),
     path("assessments/<int:pk>/history/", views.assessment_history, name="assessment-history"),

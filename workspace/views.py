@@ -239,6 +239,31 @@ def assessment_finalize(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def assessment_reopen(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Send a submitted inspection back to draft (qc_admin), with the reason, after a confirmation."""
+    assessment = _visible_assessment(request, pk)
+    if not permissions.may(request.user, assessment, Action.REOPEN):
+        raise PermissionDenied
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            scoring_services.assessment_reopen(
+                actor=request.user, assessment=assessment, reason=request.POST.get("reason", "")
+            )
+        except AssessmentLocked as exc:
+            messages.error(request, exc.message)
+            return redirect("assessment-detail", pk=pk)
+        except ValidationError as exc:
+            errors = exc.message_dict
+        else:
+            messages.success(request, _("现场检查已重新打开为草稿，可继续评分后再提交。"))
+            return redirect("assessment-detail", pk=pk)
+    context = {"assessment": assessment, "errors": errors, "data": request.POST}
+    return render(request, "workspace/assessment_reopen.html", context, status=400 if errors else 200)
+
+
+@login_required
 def assessment_variance(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Self-assessment against inspection: per criterion and per chapter, largest gaps first."""
     assessment = _visible_assessment(request, pk)

@@ -49,6 +49,10 @@ class CriterionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
 class CriterionVetoSerializer(serializers.Serializer):
     veto = serializers.BooleanField()
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)

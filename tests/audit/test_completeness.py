@@ -496,6 +496,16 @@ def _api_assessment_create(cast: Cast) -> HttpResponseBase:
     return api(cast, "head_a").post("/api/v1/assessments/", body, format="json")
 
 
+def _assessment_reopen(cast: Cast) -> HttpResponseBase:
+    pk = submitted_inspection_a(cast).pk
+    return browser(cast.qc_admin).post(f"/assessments/{pk}/reopen/", {"reason": "提交过早"})
+
+
+def _api_reopen(cast: Cast) -> HttpResponseBase:
+    pk = submitted_inspection_a(cast).pk
+    return api(cast, "qc_admin").post(f"/api/v1/assessments/{pk}/reopen/", {"reason": "提交过早"}, format="json")
+
+
 def _api_finalize(cast: Cast) -> HttpResponseBase:
     return api(cast, "inspector").post(f"/api/v1/assessments/{submitted_inspection_a(cast).pk}/finalize/")
 
@@ -522,6 +532,7 @@ RECIPES: dict[tuple[str, str], Callable[[Cast], HttpResponseBase]] = {
     ("criterion-return", "POST"): _criterion_return,
     ("assessment-submit", "POST"): _assessment_submit,
     ("assessment-finalize", "POST"): _assessment_finalize,
+    ("assessment-reopen", "POST"): _assessment_reopen,
     ("assessment-sheet-import", "POST"): _sheet_import,
     ("evidence-upload", "POST"): _evidence_upload,
     ("evidence-delete", "POST"): _evidence_delete,
@@ -555,6 +566,7 @@ RECIPES: dict[tuple[str, str], Callable[[Cast], HttpResponseBase]] = {
     ("v1:assignment-detail", "DELETE"): _api_assignment_delete,
     ("v1:assessment-list", "POST"): _api_assessment_create,
     ("v1:assessment-finalize", "POST"): _api_finalize,
+    ("v1:assessment-reopen", "POST"): _api_reopen,
     ("v1:assessment-rating", "PUT"): _api_rating,
     ("v1:assessment-submit", "POST"): _api_submit,
 }

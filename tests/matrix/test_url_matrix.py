@@ -285,6 +285,21 @@ ROWS: list[Row] = [
         A=(403, 403, 404, OK, 403, 404, LOGIN),
         B=(403, 404, 404, 404, 404, OK, LOGIN),
     ),
+    # Only the QC centre reopens a submitted inspection (a draft answers 409, an empty reason 400: both OK).
+    row(
+        "assessment-reopen",
+        "GET",
+        obj("inspection_draft"),
+        A=(200, 403, 404, 403, 403, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 403, LOGIN),
+    ),
+    row(
+        "assessment-reopen",
+        "POST",
+        obj("inspection_draft"),
+        A=(OK, 403, 404, 403, 403, 404, LOGIN),
+        B=(OK, 404, 404, 404, 404, 403, LOGIN),
+    ),
     # Only the QC side finalizes.
     row(
         "assessment-finalize",
@@ -698,6 +713,13 @@ ROWS: list[Row] = [
         obj("self_draft"),
         A=(403, 403, 404, OK, 403, 404, 401),
         B=(403, 404, 404, 404, 404, OK, 401),
+    ),
+    row(
+        "v1:assessment-reopen",
+        "POST",
+        obj("inspection_draft"),
+        A=(OK, 403, 404, 403, 403, 404, 401),
+        B=(OK, 404, 404, 404, 404, 403, 401),
     ),
     row(
         "v1:assessment-finalize",

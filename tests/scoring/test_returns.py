@@ -119,7 +119,7 @@ def test_inspection_page_shows_the_department_rating_beside(cast: Cast, submitte
     assert "科室自评" in page and "退回科室修改" in page
 
 
-def test_team_members_rate_their_chapters_and_only_the_lead_finalizes(cast: Cast) -> None:
+def test_team_members_rate_their_chapters_and_only_the_lead_submits_and_finalizes(cast: Cast) -> None:
     rnd = round_create(
         actor=cast.qc_admin,
         name="轮次",
@@ -140,7 +140,9 @@ def test_team_members_rate_their_chapters_and_only_the_lead_finalizes(cast: Cast
         rating_save(actor=member, assessment=inspection, criterion=crit("2.1-1"), rating="met")
     rating_save(actor=lead, assessment=inspection, criterion=crit("2.1-1"), rating="met")
     rate_all(inspection)
-    assessment_submit(actor=member, assessment=inspection)
+    with pytest.raises(PermissionDenied):  # submitting belongs to the lead too (issue 12, M3)
+        assessment_submit(actor=member, assessment=inspection)
+    assessment_submit(actor=lead, assessment=inspection)
     with pytest.raises(PermissionDenied):
         assessment_finalize(actor=member, assessment=inspection)
     assessment_finalize(actor=lead, assessment=inspection)

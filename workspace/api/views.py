@@ -10,7 +10,13 @@ from rest_framework.response import Response
 
 from scoring import selectors
 from scoring import services as scoring_services
-from scoring.api.serializers import AssessmentSerializer, RatingSerializer, RatingWriteSerializer, ResultSerializer
+from scoring.api.serializers import (
+    AssessmentSerializer,
+    RatingSerializer,
+    RatingWriteSerializer,
+    ReasonSerializer,
+    ResultSerializer,
+)
 from scoring.filters import AssessmentFilter
 from scoring.models import Assessment, Rating
 from workspace import services
@@ -49,6 +55,19 @@ class AssessmentViewSet(
     @action(detail=True, methods=["post"])
     def finalize(self, request: Request, pk: str | None = None) -> Response:
         assessment = services.assessment_finalize(actor=request.user, assessment=self.get_object())
+        return Response(self.get_serializer(assessment).data)
+
+    @extend_schema(request=ReasonSerializer, responses={200: AssessmentSerializer})
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, pk: str | None = None) -> Response:
+        """Send a submitted inspection back to draft (qc_admin, with a reason)."""
+        assessment = self.get_object()
+        scoring_services.assessment_reopen_authorize(actor=request.user, assessment=assessment)
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assessment = scoring_services.assessment_reopen(
+            actor=request.user, assessment=assessment, reason=data.validated_data["reason"]
+        )
         return Response(self.get_serializer(assessment).data)
 
     @extend_schema(responses={200: RatingSerializer(many=True)})
