@@ -15,7 +15,7 @@ RUN pip install -r requirements.txt
 COPY --chown=anesqc:anesqc . .
 
 # Static files are collected into the image; whitenoise serves them from there.
-RUN DEBUG=false SECRET_KEY=collectstatic-only DATABASE_URL=sqlite:////tmp/build.sqlite3 STATIC_ROOT=/app/staticfiles \
+RUN DEBUG=false SECRET_KEY=collectstatic-only-never-used-to-sign-anything-at-all-0123456789 DATABASE_URL=sqlite:////tmp/build.sqlite3 STATIC_ROOT=/app/staticfiles \
     python manage.py collectstatic --noinput && rm -f /tmp/build.sqlite3
 
 # The media volume starts out owned by the app's user (a new named volume copies this directory).

@@ -28,7 +28,7 @@ PACKAGES := anesqc workspace reports evidence rectification rounds indicators de
 
 # Environment for the test run. makemigrations needs no database server: it
 # runs against an in-memory SQLite database (so it leaves no db.sqlite3).
-TEST_ENV := SECRET_KEY=test-only-not-secret ANESQC_REQUIRE_POSTGRES=1
+TEST_ENV := SECRET_KEY=test-only-not-secret-but-long-enough-for-the-strength-check ANESQC_REQUIRE_POSTGRES=1
 
 .PHONY: help venv run test lint bench messages clean
 
@@ -78,7 +78,7 @@ lint: venv
 
 bench: venv
 	$(VENV_PY) -m pip install --disable-pip-version-check -q -r requirements-bench.txt
-	DEBUG=false SECRET_KEY=bench-only CONN_MAX_AGE=60 scripts/with-services --redis -- $(VENV_PY) bench/all.py $(BENCH_ARGS)
+	DEBUG=false SECRET_KEY=bench-only-not-secret-but-long-enough-for-the-strength-check CONN_MAX_AGE=60 scripts/with-services --redis -- $(VENV_PY) bench/all.py $(BENCH_ARGS)
 
 messages: venv
 	DEBUG=true $(VENV_PY) manage.py makemessages -l en --ignore=.venv --ignore=tests

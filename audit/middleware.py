@@ -7,8 +7,10 @@ the address the deployment's TRUSTED_PROXY_COUNT lets us trust, as for the login
 """
 
 import logging
+import time
 from collections.abc import Callable
 
+from django.core.cache import cache
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponseBase
 
@@ -19,6 +21,21 @@ from . import context, services
 logger = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Anonymous refusals are written at most this many times per address and minute: each row is permanent,
+# so a script posting without a CSRF token must not be able to grow the trail at will.
+ANONYMOUS_REFUSALS_PER_MINUTE = 5
+
+
+def _anonymous_refusal_allowed(ip: str) -> bool:
+    """Count an anonymous refusal from `ip` in the current minute; whether it is still within the limit."""
+    key = f"audit:anonymous-refusals:{ip}:{int(time.time() // 60)}"
+    if cache.add(key, 1, timeout=120):
+        return True
+    try:
+        return cache.incr(key) <= ANONYMOUS_REFUSALS_PER_MINUTE
+    except ValueError:  # the key expired in between
+        return cache.add(key, 1, timeout=120)
 
 
 class RequestIdMiddleware:
@@ -47,9 +64,16 @@ class RequestIdMiddleware:
         match = request.resolver_match
         if response.status_code == 403:
             action = "access.denied"
+        elif response.status_code == 409 and request.method in WRITE_METHODS:
+            action = "access.conflict"  # a write the object's state refused (submitted, finalized, changed since)
         elif response.status_code == 404 and signed_in and match is not None and match.kwargs:
             action = "access.not_found"
         else:
+            return
+        if not signed_in and not _anonymous_refusal_allowed(client_ip(request) or "-"):
+            logger.warning(
+                "not recording %s for anonymous %s %s: too many from this address", action, request.method, request.path
+            )
             return
         try:
             services.audit_request_refused(

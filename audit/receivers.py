@@ -43,6 +43,20 @@ def _login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest
     )
 
 
+def _locked_out(sender: Any, request: HttpRequest | None, username: str, ip_address: str, **kwargs: Any) -> None:
+    model = get_user_model()
+    username = str(username or "")[:150]
+    known = model._default_manager.filter(**{model.USERNAME_FIELD: username}).values_list("pk", flat=True).first()
+    audit_record(
+        actor=None,
+        action="auth.locked_out",
+        object_type=model._meta.label_lower,
+        object_id=str(known) if known is not None else "",
+        object_repr=username,
+        after={"username": username},
+    )
+
+
 def _file_integrity_failure(sender: Any, request: HttpRequest, stored: Any, actual: str, **kwargs: Any) -> None:
     audit_record(
         actor=request.user,
@@ -61,3 +75,7 @@ def connect() -> None:
     user_logged_out.connect(_logout, dispatch_uid="audit.logout")
     user_login_failed.connect(_login_failed, dispatch_uid="audit.login_failed")
     file_integrity_failure.connect(_file_integrity_failure, dispatch_uid="audit.file_integrity_failure")
+    # django-axes' signal module reads its settings on import, so it is imported once Django is set up.
+    from axes.signals import user_locked_out
+
+    user_locked_out.connect(_locked_out, dispatch_uid="audit.locked_out")

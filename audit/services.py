@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
+
+from common import uploads
 
 from . import archive, context
 from .db_guards import RETENTION_DAYS
@@ -77,6 +80,50 @@ def audit_request_refused(*, actor: Any, action: str, method: str, path: str, vi
         object_id=view or path,
         object_repr=path,
         after={"method": method, "path": path, "view": view, "status": status},
+    )
+
+
+def uploads_checked(
+    *,
+    actor: Any,
+    files: Any,
+    assessment: models.Model | None = None,
+    criterion: Any = None,
+    hospital: models.Model | None = None,
+) -> list[uploads.CheckedFile]:
+    """`common.uploads.check_files`, with a refusal recorded in the trail before it is raised."""
+    files = list(files)
+    try:
+        return uploads.check_files(files)
+    except ValidationError as exc:
+        audit_upload_refused(
+            actor=actor, files=files, error=exc, assessment=assessment, criterion=criterion, hospital=hospital
+        )
+        raise
+
+
+def audit_upload_refused(
+    *,
+    actor: Any,
+    files: Any,
+    error: ValidationError,
+    assessment: models.Model | None = None,
+    criterion: Any = None,
+    hospital: models.Model | None = None,
+) -> AuditEvent:
+    """Record an upload refused by the file checks: which files, and why (the messages the user saw)."""
+    return audit_record(
+        actor=actor,
+        action="upload.refused",
+        object_type="upload",
+        object_repr="、".join(str(getattr(f, "name", "") or "") for f in files)[:200],
+        after={
+            "files": [str(getattr(f, "name", "") or "") for f in files][:20],
+            "reasons": [str(m) for m in error.messages][:20],
+        },
+        assessment=assessment,
+        criterion=criterion,
+        hospital=hospital,
     )
 
 

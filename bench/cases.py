@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("SECRET_KEY", "bench-only")
+os.environ.setdefault("SECRET_KEY", "bench-only-not-secret-but-long-enough-for-the-strength-check")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anesqc.settings")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 _tmp = tempfile.mkdtemp(prefix="anesqc-bench-reports-")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_tmp}/bench.sqlite3")
 os.environ.setdefault("MEDIA_ROOT", f"{_tmp}/media")
-os.environ.setdefault("SECRET_KEY", "bench-only")
+os.environ.setdefault("SECRET_KEY", "bench-only-not-secret-but-long-enough-for-the-strength-check")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anesqc.settings")
 
 import django

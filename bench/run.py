@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 _tmp = tempfile.mkdtemp(prefix="anesqc-bench-")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_tmp}/bench.sqlite3")
-os.environ.setdefault("SECRET_KEY", "bench-only")
+os.environ.setdefault("SECRET_KEY", "bench-only-not-secret-but-long-enough-for-the-strength-check")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anesqc.settings")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 

@@ -22,7 +22,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("SECRET_KEY", "bench-only")
+os.environ.setdefault("SECRET_KEY", "bench-only-not-secret-but-long-enough-for-the-strength-check")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anesqc.settings")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,testserver")
 

@@ -14,8 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Hospital, Role
 from accounts.roles import is_department_member
-from audit.services import audit_record
-from common import uploads
+from audit.services import audit_record, uploads_checked
 from common.files import files_removed_on_failure, sha256_of
 from scoring.models import Criterion
 
@@ -161,7 +160,7 @@ def profile_document_upload(
         raise ValidationError({"fact": [_("请选择材料对应的事项。")]})
     if not files:
         raise ValidationError({"files": [_("请选择要上传的文件。")]})
-    checked = uploads.check_files(list(files))
+    checked = uploads_checked(actor=actor, files=files, hospital=profile.hospital)
     digests = [sha256_of(c.upload) for c in checked]
     stored = []
     with files_removed_on_failure() as written, transaction.atomic():

@@ -16,8 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.selectors import scope_by_hospital
-from audit.services import audit_record
-from common import uploads
+from audit.services import audit_record, uploads_checked
 from common.files import files_removed_on_failure, sha256_of
 from scoring.errors import AssessmentLocked
 from scoring.models import AppliesTo, Assessment, Criterion
@@ -93,7 +92,8 @@ def evidence_upload(
     evidence_attach_authorize(actor=actor, assessment=assessment, criterion=criterion)
     _require_editable(assessment, criterion)
     _require_applicable(assessment, criterion)
-    checked = uploads.check_files(list(files))  # reads the files; nothing written yet
+    # Reads the files; nothing written yet. A refusal is recorded in the audit trail.
+    checked = uploads_checked(actor=actor, files=files, assessment=assessment, criterion=criterion)
     digests = [sha256_of(item.upload) for item in checked]
 
     with files_removed_on_failure() as written, transaction.atomic():

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import is_department_member
 from accounts.selectors import scope_by_hospital
-from audit.services import audit_record
+from audit.services import audit_record, uploads_checked
 from common import uploads
 from common.files import files_removed_on_failure, sha256_of
 from scoring import permissions as scoring_permissions
@@ -189,7 +189,8 @@ def rectification_answer(
     checked: list[uploads.CheckedFile] = []
     if files:
         try:
-            checked = uploads.check_files(list(files))  # reads the files; nothing written yet
+            # Reads the files; nothing written yet. A refusal is recorded in the audit trail.
+            checked = uploads_checked(actor=actor, files=files, assessment=item.assessment, criterion=item.criterion)
         except ValidationError as exc:
             errors.update(exc.message_dict)
     if errors:

@@ -128,7 +128,13 @@ def report_request(
     report_request_authorize(actor=actor, kind=kind, assessment=assessment, rnd=rnd)
     existing = _in_flight(kind, assessment, rnd)
     if existing is not None:
-        audit_record(actor=actor, action="report.request", obj=existing, after={"kind": kind, "reused": True})
+        audit_record(
+            actor=actor,
+            action="report.request",
+            obj=existing,
+            after={"kind": kind, "reused": True},
+            assessment=assessment,
+        )
         if existing.status == JobStatus.PENDING and kind != ReportKind.ROUND_BULK:
             # Asked again while it waits (perhaps the broker was down): hand it over again, a duplicate is harmless.
             transaction.on_commit(partial(enqueue, [existing.pk]))
@@ -147,6 +153,7 @@ def report_request(
             "round": rnd.pk if rnd else None,
             "children": len(children),
         },
+        assessment=assessment,
     )
     # A bulk job itself is queued when its last child finishes (see _child_finished).
     transaction.on_commit(partial(enqueue, [c.pk for c in children] or [job.pk]))
@@ -173,7 +180,8 @@ def enqueue(job_ids: Iterable[int]) -> int:
 
 def report_download_record(*, actor: Any, job: ReportJob) -> None:
     """Audit a download of a finished report."""
-    audit_record(actor=actor, action="report.download", obj=job, after={"sha256": job.sha256})
+    assessment = job.assessment if job.assessment_id else None
+    audit_record(actor=actor, action="report.download", obj=job, after={"sha256": job.sha256}, assessment=assessment)
 
 
 # --- running -----------------------------------------------------------------------------------------

@@ -43,6 +43,9 @@ Suggestions = Mapping[str, str | None]
 SUGGESTION_KEYS = ("suggested", "profile_suggested")
 NO_SUGGESTIONS: Suggestions = {}
 
+# The longest remark a rating keeps (the API's serializer says the same).
+REMARK_MAX_CHARS = 5000
+
 # The engine's rating rules, worded for people (translated by code).
 RATING_MESSAGES = {
     "invalid_rating": gettext_lazy("“%(rating)s”不是有效的评定，应为 met、partial 或 unmet。"),
@@ -142,6 +145,11 @@ def rating_set(
         resolved = engine.resolve_score(rating=rating, max_points=criterion.max_points, score=score)
     except engine.RatingError as exc:
         raise ValidationError({exc.field: RATING_MESSAGES[exc.code] % exc.params}) from exc
+    if len(remark) > REMARK_MAX_CHARS:
+        # Every path (form, API, score sheet) ends here; a remark is printed on pages, sheets and PDFs.
+        raise ValidationError(
+            {"remark": _("备注不能超过 %(n)d 字（现为 %(len)d 字）。") % {"n": REMARK_MAX_CHARS, "len": len(remark)}}
+        )
 
     suggested = {key: value for key, value in suggestions.items() if key in SUGGESTION_KEYS}
     overridden = [key for key, value in suggested.items() if value is not None and value != rating]

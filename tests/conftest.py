@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -51,6 +52,12 @@ def _plain_http() -> None:
     # The test client and the live server speak plain HTTP. Production redirects it to HTTPS
     # (DEBUG off); tests/test_deploy.py checks that configuration with `check --deploy`.
     django_settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    # Rate limits count in the cache (the audit log's anonymous refusals): each test starts with none.
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

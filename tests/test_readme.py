@@ -29,7 +29,7 @@ def test_readme_opens_with_the_two_commands() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_readme_api_walkthrough_works_verbatim(live_server) -> None:
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", "--force-demo", stdout=io.StringIO())
     script = walkthrough().replace("http://127.0.0.1:8000", live_server.url)
     done = subprocess.run(
         ["bash", "-eu", "-o", "pipefail", "-c", script],

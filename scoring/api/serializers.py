@@ -19,6 +19,7 @@ from scoring.models import (
     RatingValue,
     Standard,
 )
+from scoring.services import REMARK_MAX_CHARS
 
 
 @extend_schema_field({"type": "object", "additionalProperties": {"type": "string", "format": "decimal"}})
@@ -121,7 +122,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
 class RatingWriteSerializer(serializers.Serializer):
     rating = serializers.ChoiceField(choices=RatingValue.choices)
     score = PointsField(required=False, allow_null=True)
-    remark = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    remark = serializers.CharField(required=False, allow_blank=True, default="", max_length=REMARK_MAX_CHARS)
     version = serializers.IntegerField(
         required=False,
         allow_null=True,

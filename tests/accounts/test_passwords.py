@@ -27,6 +27,9 @@ NEW_PASSWORD = "a-fresh-and-long-passphrase-7"
         ("password1234", "password_too_common"),  # on the common-password list
         ("director-zhang-anesthesia1", "password_too_similar"),  # the username in disguise
         ("123456789012345", "password_entirely_numeric"),
+        ("aaaaaaaaaaaa", "password_too_uniform"),  # issue 12 L6: long, but one character
+        ("abababababab", "password_too_uniform"),
+        ("xyzzxyzzxyzz", "password_too_uniform"),
     ],
 )
 def test_weak_passwords_are_refused_with_the_reason(password: str, code: str) -> None:

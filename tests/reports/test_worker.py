@@ -125,7 +125,7 @@ def start_worker(media_root: Path, tmp_path: Path) -> Iterator[Callable[..., Wor
             "DATABASE_URL": test_database_url(),
             "REDIS_URL": broker_url,
             "MEDIA_ROOT": str(media_root),
-            "SECRET_KEY": "worker-test-only",
+            "SECRET_KEY": "worker-test-only-not-secret-but-long-enough-for-the-strength-check",
             "DEBUG": "false",
             "LOG_LEVEL": "INFO",
             # Short limits so a lost worker's claim runs out within the test (the lease is the limit + 5 s).

@@ -3,7 +3,8 @@
 import datetime
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounts.models import Hospital, InspectorAssignment, Level, Role, User
@@ -34,10 +35,25 @@ ROUND_NAME = "2026 年度麻醉质控检查（演示）"
 
 
 class Command(BaseCommand):
-    help = "Create demo hospitals, one user per role and a draft self-assessment; print the demo logins."
+    help = (
+        "Create demo hospitals, one user per role and a draft self-assessment; print the demo logins. "
+        "Refused unless DEBUG is true or --force-demo is given: it sets published passwords."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--force-demo",
+            action="store_true",
+            help="seed even though DEBUG is false (never on a production database: it resets qcadmin's password)",
+        )
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force_demo"]:
+            raise CommandError(
+                "seed_demo sets the published demo passwords (qcadmin among them) and is for local demos only; "
+                "DEBUG is false here. Run it with DEBUG=true, or pass --force-demo if this really is a demo database."
+            )
         hospitals = []
         for name, level, key, teaching, district in HOSPITALS:
             hospital, _ = Hospital.objects.update_or_create(
