@@ -1,7 +1,10 @@
 // anesqc: progressive enhancement only; every form also works without JavaScript.
 (() => {
   const PENDING = "anesqc:pending";
+  // Kept answers are replayed only for the user who typed them, and only for as long as a session may last.
+  const PENDING_MAX_AGE_MS = 12 * 60 * 60 * 1000;
   let signingIn = false; // the answer is kept: leaving for the login page loses nothing
+  const currentUser = () => document.body && document.body.dataset.user;
 
   const readPending = () => {
     try { return JSON.parse(localStorage.getItem(PENDING) || "{}"); } catch { return {}; }
@@ -21,7 +24,7 @@
       new FormData(form).forEach((value, key) => {
         if (key !== "csrfmiddlewaretoken" && typeof value === "string") data[key] = value;
       });
-      pending[form.getAttribute("hx-post")] = { page: location.pathname, data, at: Date.now() };
+      pending[form.getAttribute("hx-post")] = { page: location.pathname, data, at: Date.now(), user: currentUser() };
       writePending(pending);
     }
     const card = form && form.closest(".criterion");
@@ -75,8 +78,15 @@
   // had loaded travels with them, so a change made meanwhile shows as a conflict.
   const replay = () => {
     const pending = readPending();
+    const user = currentUser();
     let changed = false;
     for (const [url, item] of Object.entries(pending)) {
+      // Another user's answers (a shared tablet), and stale ones, are dropped unseen, never replayed.
+      if (!item || !item.user || !user || Date.now() - (item.at || 0) > PENDING_MAX_AGE_MS) {
+        if (user) { delete pending[url]; changed = true; }
+        continue;
+      }
+      if (item.user !== user) { delete pending[url]; changed = true; continue; }
       if (item.page !== location.pathname) continue;
       const form = document.querySelector(`form[hx-post="${CSS.escape(url)}"]`);
       if (!form) continue;
@@ -96,6 +106,12 @@
     if (changed) writePending(pending);
   };
   document.addEventListener("DOMContentLoaded", () => setTimeout(replay, 0));
+
+  // Signing out forgets every kept answer: the next person on this browser must not inherit them.
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (form.matches && form.matches("form[data-logout]")) localStorage.removeItem(PENDING);
+  });
 
   // No lost work on navigation: a criterion typed into but not yet saved is saved at once
   // when the page is left, and the browser asks before leaving while a save is under way.

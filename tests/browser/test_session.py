@@ -33,3 +33,49 @@ def test_an_answer_given_after_the_session_expired_is_kept_and_saved_after_login
     expect(page.locator(f"{css_id('2.1-1')} .save-state.saved")).to_be_visible()
     rating = Rating.objects.get(assessment=assessment, criterion__code="2.1-1")
     assert (rating.rating, rating.remark) == ("met", "排班表见附件")
+
+
+def _keep_an_answer_after_expiry(page, assessment_pk: int) -> None:
+    page.goto(f"/assessments/{assessment_pk}/chapters/2/")
+    page.context.clear_cookies(name="sessionid")
+    box = page.locator(css_id("2.1-1"))
+    box.locator("textarea[name=remark]").fill("别人的备注")
+    box.locator("label:has(input[value=met])").click()
+    page.wait_for_url(re.compile(r"/accounts/login/\?expired=1"))
+
+
+def _sign_in(page, username: str, next_path: str) -> None:
+    page.goto(f"/accounts/login/?next={next_path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("form[action='/accounts/login/'] button[type=submit]")
+    page.wait_for_url(re.compile(re.escape(next_path)))
+
+
+def test_an_answer_kept_for_one_user_is_never_replayed_for_the_next_on_that_browser(
+    cast: Cast, page_for: PageFor
+) -> None:
+    """Issue 12 L9: the kept answer carries its user; another user signing in drops it unseen."""
+    assessment = AssessmentFactory(hospital=cast.hospital_a)
+    page = page_for("head_a", width=768)
+    _keep_an_answer_after_expiry(page, assessment.pk)
+
+    _sign_in(page, "staff_a", f"/assessments/{assessment.pk}/chapters/2/")
+    page.wait_for_timeout(500)
+
+    assert not Rating.objects.filter(assessment=assessment).exists()
+    assert page.evaluate("() => localStorage.getItem('anesqc:pending')") == "{}"
+
+
+def test_signing_out_forgets_the_kept_answers(cast: Cast, page_for: PageFor) -> None:
+    assessment = AssessmentFactory(hospital=cast.hospital_a)
+    page = page_for("head_a", width=1280)
+    page.goto(f"/assessments/{assessment.pk}/chapters/2/")
+    page.evaluate(
+        "(user) => localStorage.setItem('anesqc:pending', JSON.stringify({x: {page: '/', data: {}, at: Date.now(), user}}))",
+        str(cast.head_a.pk),
+    )
+    with page.expect_navigation():
+        page.locator("form[data-logout]").evaluate("form => form.requestSubmit()")
+
+    assert page.evaluate("() => localStorage.getItem('anesqc:pending')") is None
