@@ -48,6 +48,15 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
             # A disabled account keeps no session and no API token.
             services.user_sessions_end(user=obj)
 
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
+        """The admin's password form; a password set here ends the user's API token, as on the password page."""
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, id)
+            if user is not None:
+                services.user_tokens_revoke(users=user)
+        return response
+
     @admin.action(description=_("解除所选用户的登录锁定"))
     def unlock(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:

@@ -9,6 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.oath import TOTP
@@ -17,7 +18,7 @@ from rest_framework.authtoken.models import Token
 
 from audit.services import audit_record
 
-from .models import HOSPITAL_ROLES, Hospital, InspectorAssignment, Role, SecurityPolicy, User
+from .models import HOSPITAL_ROLES, PRIVILEGED_ROLES, Hospital, InspectorAssignment, Role, SecurityPolicy, User
 
 
 def require_qc_admin(actor: Any) -> None:
@@ -124,6 +125,17 @@ def assignment_delete(*, actor: Any, assignment: InspectorAssignment) -> None:
     assignment.delete()
 
 
+def user_tokens_revoke(*, users: Any) -> int:
+    """Delete the API tokens of these users (a user, or a queryset of users); returns how many were deleted.
+
+    A token must be fetched again after a password change, enrolling an authenticator, or a policy
+    that makes the second factor mandatory, so the new token is issued under the new rules.
+    """
+    if isinstance(users, User):
+        return Token.objects.filter(user=users).delete()[0]
+    return Token.objects.filter(user__in=users).delete()[0]
+
+
 def user_sessions_end(*, user: User) -> int:
     """Sign the user out everywhere: delete their browser sessions and their API token. Returns the sessions ended.
 
@@ -135,7 +147,7 @@ def user_sessions_end(*, user: User) -> int:
     live = Session.objects.filter(expire_date__gt=timezone.now()).iterator()
     ended = [s.session_key for s in live if s.get_decoded().get(SESSION_KEY) == str(user.pk)]
     Session.objects.filter(session_key__in=ended).delete()
-    Token.objects.filter(user=user).delete()
+    user_tokens_revoke(users=user)
     return len(ended)
 
 
@@ -161,6 +173,10 @@ def security_policy_set(*, actor: Any, second_factor_required: bool) -> Security
     before = policy.second_factor_required
     policy.second_factor_required = second_factor_required
     policy.save()
+    if second_factor_required and not before:
+        # Tokens handed out without a second factor must not outlive the policy that now requires one.
+        privileged = User.objects.filter(Q(role__in=PRIVILEGED_ROLES) | Q(is_superuser=True))
+        user_tokens_revoke(users=privileged.exclude(totpdevice__confirmed=True))
     audit_record(
         actor=actor,
         action="security_policy.set",
@@ -188,6 +204,7 @@ def totp_device_enrol(*, user: User, key: str, token: str) -> TOTPDevice | None:
     device.drift = totp.drift
     TOTPDevice.objects.filter(user=user).delete()
     device.save()
+    user_tokens_revoke(users=user)  # a token issued without the second factor ends with the enrolment
     audit_record(actor=user, action="totp.enrol", obj=device, after={"device": device.persistent_id})
     return device
 

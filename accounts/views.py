@@ -49,6 +49,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form: BasePasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
         audit_record(actor=form.user, action="user.password_change", obj=form.user)
+        services.user_tokens_revoke(users=form.user)
         if self.request.session.pop(PASSWORD_EXPIRED, None):
             messages.success(self.request, _("密码已修改。"))
             return redirect(_safe_next(self.request))

@@ -257,6 +257,11 @@ if not 60 <= SESSION_COOKIE_AGE <= SESSION_ABSOLUTE_TIMEOUT:
 # qc_admin and inspector passwords must be changed every PASSWORD_MAX_AGE_DAYS days (MLPS practice,
 # a deliberate deviation from ASVS; README "Security"); 0 turns it off.
 PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
+# API tokens live this long; a password change, enrolling an authenticator, a policy that makes the second
+# factor mandatory and deactivation end them sooner (accounts/api/auth.py).
+API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=24)
+if API_TOKEN_TTL_HOURS < 1:
+    raise ImproperlyConfigured(f"API_TOKEN_TTL_HOURS={API_TOKEN_TTL_HOURS} must be at least 1.")
 
 # Lockout (django-axes): LOGIN_FAILURE_LIMIT failures for one account from one address lock that pair
 # out for LOGIN_LOCKOUT_MINUTES, on the sign-in page, the admin's and the API's token endpoint alike.
@@ -302,7 +307,7 @@ CONTENT_SECURITY_POLICY = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so anonymous API calls answer 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.api.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

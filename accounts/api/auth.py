@@ -19,6 +19,8 @@ from rest_framework.response import Response
 from accounts.security import confirmed_device, password_expired, second_factor_required
 from audit.services import audit_record
 
+from .tokens import token_refusal
+
 log = logging.getLogger(__name__)
 
 
@@ -68,6 +70,9 @@ class ObtainTokenView(ObtainAuthToken):
             )
         # A sign-in like any other for the lockout's bookkeeping: logged, and past failures forgiven.
         AxesProxyHandler.user_logged_in(sender=type(self), request=request, user=user)
+        token = Token.objects.filter(user=user).select_related("user").first()
+        if token is not None and token_refusal(token) is not None:
+            token.delete()  # expired or revoked: hand out a new key, never the dead one again
         token, created = Token.objects.get_or_create(user=user)
         audit_record(actor=user, action="auth.token", obj=user, after={"token_created": created})
         return Response({"token": token.key})
