@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from accounts.models import Hospital, Level
 from accounts.selectors import hospitals_visible_to, scope_by_hospital
@@ -15,15 +14,6 @@ from scoring.models import AppliesTo, Criterion, Standard
 from . import rules
 from .facts import labels, values
 from .models import CriterionRule, DepartmentProfile, ProfileDocument
-
-
-def year_or_current(raw: Any) -> int:
-    """A year from a query parameter, or this year when it is missing or outside 2000–2100."""
-    try:
-        year = int(raw)
-    except (TypeError, ValueError):
-        return timezone.localdate().year
-    return year if 2000 <= year <= 2100 else timezone.localdate().year
 
 
 def profiles_visible_to(user: Any) -> QuerySet[DepartmentProfile]:

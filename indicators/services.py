@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Hospital, Role
 from accounts.roles import is_department_member
 from audit.services import audit_record
+from common.params import year_in_range
 
 from .models import Indicator, PeriodValue, Unit
 
@@ -52,7 +53,7 @@ def period_values_set(
     if not can_enter(actor, hospital):
         raise PermissionDenied(_("只有本院科室人员或质控中心可以填报指标数据。"))
     errors: dict[str, list[str]] = {}
-    if not 2000 <= year <= 2100:
+    if not year_in_range(year):
         errors["year"] = [_("年度应在 2000–2100 之间。")]
     clean: dict[int, tuple[int, int] | None] = {}
     for key, entry in months.items():

@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from departments.models import CriterionRule, DepartmentProfile
@@ -71,6 +72,16 @@ def test_bad_facts_answer_400_by_field_and_store_nothing(cast: Cast) -> None:
     body = response.json()
     assert {"or_tables", "monitors", "pain_clinic_area", "non_field_errors"} <= set(body)
     assert not DepartmentProfile.objects.exists() and not AuditEvent.objects.filter(action="profile.save").exists()
+
+
+@pytest.mark.parametrize("year", ["²", "abc", "1999", "99999999999"])
+def test_a_bad_year_in_the_query_means_this_year(cast: Cast, year: str) -> None:
+    this_year = timezone.localdate().year
+    DepartmentProfile.objects.create(hospital=cast.hospital_a, year=this_year, or_tables=1)
+    client = cast.client("qc_admin")
+    listing = client.get("/api/v1/profiles/", {"year": year})
+    assert listing.status_code == 200 and [p["year"] for p in listing.json()] == [this_year]
+    assert client.get("/api/v1/profiles/shortfalls/", {"year": year}).json()["year"] == this_year
 
 
 @pytest.mark.parametrize("who", CAST)

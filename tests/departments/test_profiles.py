@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import Hospital, Level
@@ -146,6 +147,15 @@ def test_bad_numbers_are_named_by_field_and_nothing_is_saved(cast: Cast) -> None
     assert "麻醉恢复室（RR）床位应为不小于 0 的整数" in body
     profile = DepartmentProfile.objects.get()
     assert (profile.or_tables, profile.monitors) == (10, 10)  # nothing of the bad post was kept
+
+
+@pytest.mark.parametrize("year", ["²", "abc", "1999", "99999999999"])
+def test_a_bad_year_in_the_query_shows_this_year(cast: Cast, year: str) -> None:
+    this_year = timezone.localdate().year
+    home = browser(cast, "qc_admin").get("/profiles/", {"year": year})
+    assert home.status_code == 200 and home.context["year"] == this_year
+    shortfalls = browser(cast, "qc_admin").get("/profiles/shortfalls/", {"year": year})
+    assert shortfalls.status_code == 200 and shortfalls.context["year"] == this_year
 
 
 def test_impossible_combinations_are_refused(cast: Cast) -> None:

@@ -69,6 +69,13 @@ def test_the_api_computes_rates_never_takes_them(cast: Cast, block: Indicator) -
     assert bad.status_code == 400 and "months.7.numerator" in bad.json()
 
 
+@pytest.mark.parametrize("year", ["²", "abc", "1999", "2101", "99999999999"])
+def test_the_comparison_api_refuses_a_bad_year_naming_it(cast: Cast, block: Indicator, year: str) -> None:
+    response = cast.client("qc_admin").get(f"/api/v1/indicators/{block.code}/comparison/", {"year": year})
+    assert response.status_code == 400
+    assert response.json() == {"year": ["请用 ?year= 指定年度（2000–2100），例如 2026。"]}
+
+
 # Columns: qc_admin, inspector (of A), inspector_unassigned, head_a, staff_a, head_b, anonymous
 EXPECTED = {
     "list": {"-": (200, 200, 200, 200, 200, 200, 401)},

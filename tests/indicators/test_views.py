@@ -8,6 +8,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import Hospital
 from indicators.models import Indicator, IndicatorSet, PeriodValue
@@ -149,6 +150,18 @@ def test_a_negative_or_half_filled_month_is_named_too(cast: Cast, block: Indicat
     assert "4 月分子" in body and "5 月分母" in body
     assert body.count('aria-invalid="true"') == 2
     assert not PeriodValue.objects.exists()
+
+
+@pytest.mark.parametrize("year", ["²", "abc", "1999", "99999999999", ""])
+def test_a_bad_year_in_the_query_shows_this_year(cast: Cast, block: Indicator, year: str) -> None:
+    this_year = timezone.localdate().year
+    client = browser(cast, "qc_admin")
+    page = client.get(f"/hospitals/{cast.hospital_a.pk}/indicators/", {"year": year})
+    assert page.status_code == 200 and page.context["year"] == this_year
+    dashboard = client.get(f"/hospitals/{cast.hospital_a.pk}/indicators/{block.code}/dashboard/", {"year": year})
+    assert dashboard.status_code == 200 and dashboard.context["year"] == this_year
+    comparison = client.get(f"/indicators/{block.code}/comparison/", {"year": year})
+    assert comparison.status_code == 200 and comparison.context["year"] == this_year
 
 
 def test_an_explicit_zero_month_shows_no_data_and_a_missing_month_shows_nothing(cast: Cast, block: Indicator) -> None:
