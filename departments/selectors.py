@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from accounts.models import Hospital, Level
-from accounts.selectors import hospitals_visible_to, scope_by_hospital
+from accounts.selectors import scope_by_hospital
 from scoring.models import AppliesTo, Criterion, Standard
 
 from . import rules
@@ -25,10 +25,6 @@ def documents_visible_to(user: Any) -> QuerySet[ProfileDocument]:
     return scope_by_hospital(
         ProfileDocument.objects.select_related("profile", "profile__hospital"), user, field="profile__hospital_id"
     )
-
-
-def visible_hospital(user: Any, pk: int) -> Hospital | None:
-    return hospitals_visible_to(user).filter(pk=pk).first()
 
 
 def profile_of(hospital: Hospital, year: int) -> DepartmentProfile | None:
