@@ -1,4 +1,4 @@
-"""The one reader of a year given by people: a query parameter, a form value or a URL part.
+"""The one reader of a year given by people (a query parameter, a form value or a URL part), and its bounds.
 
 Every year anesqc stores lies in 2000–2100 (the models' check constraints say so too).
 Pages fall back to a default (this year) when a query parameter is missing or wrong;
@@ -11,6 +11,8 @@ from django.utils import timezone
 
 YEAR_MIN = 2000
 YEAR_MAX = 2100
+# The largest value an integer column holds (PostgreSQL integer, Django's IntegerField): counts stop there.
+MAX_INT = 2_147_483_647
 
 
 def year_in_range(year: int) -> bool:

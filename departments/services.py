@@ -60,12 +60,13 @@ def _clean_value(name: str, raw: Any) -> tuple[Any, str | None]:
         return (None if f.kind != "choice" else ""), None
     text = str(raw).strip()
     if f.kind == "count":
-        if isinstance(raw, bool) or not text.isdigit():
+        # isdecimal, not isdigit: "²" is a digit but no number int() reads.
+        if isinstance(raw, bool) or not text.isdecimal():
             return None, _("%(label)s应为不小于 0 的整数，而不是“%(v)s”。") % {"label": f.label, "v": text}
-        value = int(text)
-        if value > MAX_COUNT:
+        digits = text.lstrip("0") or "0"
+        if len(digits) > len(str(MAX_COUNT)) or int(digits) > MAX_COUNT:
             return None, _("%(label)s不能超过 %(n)s。") % {"label": f.label, "n": MAX_COUNT}
-        return value, None
+        return int(digits), None
     if f.kind == "area":
         number = Decimal(text) if AREA.fullmatch(text) else Decimal("NaN")
         if isinstance(raw, bool) or not number.is_finite():

@@ -77,7 +77,7 @@ class ProfileList(APIView):
         if "year" in request.query_params:
             qs = qs.filter(year=_year(request))
         hospital = request.query_params.get("hospital", "")
-        if hospital.isdigit():
+        if hospital.isdecimal():
             qs = qs.filter(hospital_id=int(hospital))
         return Response([profile_data(p.hospital, p.year, p) for p in qs.order_by("hospital_id", "-year")])
 

@@ -149,6 +149,23 @@ def test_bad_numbers_are_named_by_field_and_nothing_is_saved(cast: Cast) -> None
     assert (profile.or_tables, profile.monitors) == (10, 10)  # nothing of the bad post was kept
 
 
+# A digit to str.isdigit() that int() cannot read, and a count past what the form allows (and the column holds).
+BAD_COUNTS = {
+    "or_tables": ("²", "手术室内麻醉台应为不小于 0 的整数，而不是“²”。"),
+    "monitors": ("99999999999", "多功能监护仪（手术台用）不能超过 10000000。"),
+}
+
+
+def test_counts_that_are_no_storable_integer_are_named_and_nothing_is_saved(cast: Cast) -> None:
+    url = f"/hospitals/{cast.hospital_a.pk}/profile/{YEAR}/"
+    response = browser(cast, "head_a").post(url, {name: typed for name, (typed, _m) in BAD_COUNTS.items()})
+    assert response.status_code == 422
+    body = response.content.decode()
+    for name, (_typed, message) in BAD_COUNTS.items():
+        assert f'<small id="e-{name}" class="field-error">{message}</small>' in body
+    assert not DepartmentProfile.objects.exists()
+
+
 @pytest.mark.parametrize("year", ["²", "abc", "1999", "99999999999"])
 def test_a_bad_year_in_the_query_shows_this_year(cast: Cast, year: str) -> None:
     this_year = timezone.localdate().year
