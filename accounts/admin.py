@@ -94,6 +94,15 @@ class SecurityPolicyAdmin(AuditedModelAdmin):
 
     list_display = ("__str__", "second_factor_required", "updated_at")
 
+    def save_model(self, request: HttpRequest, obj: SecurityPolicy, form: Any, change: bool) -> None:
+        # Through the service, like every other write: it checks the actor and writes the one audit record.
+        if change and not form.has_changed():
+            return
+        policy = services.security_policy_set(
+            actor=request.user, second_factor_required=form.cleaned_data["second_factor_required"]
+        )
+        obj.pk, obj.updated_at = policy.pk, policy.updated_at
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not SecurityPolicy.objects.exists()
 

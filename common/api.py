@@ -4,7 +4,7 @@ Errors are JSON objects keyed by the field at fault ({"score": ["…"]});
 errors not tied to a field use "detail".
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.errors import Conflict
-from common.numbers import fmt
+from common.numbers import fmt, parse_points
 
 # The 200 answer of a list endpoint that returns plain JSON objects (no serializer): an array, not an object.
 OBJECT_LIST = {200: {"type": "array", "items": {"type": "object", "additionalProperties": {}}}}
@@ -34,11 +34,9 @@ class PointsField(serializers.Field):
     def to_internal_value(self, data: Any) -> Decimal:
         if isinstance(data, (bool, float)):
             self.fail("invalid")
-        try:
-            value = Decimal(str(data).strip())
-        except (InvalidOperation, ValueError):
-            self.fail("invalid")
-        if not value.is_finite():
+        # str() of a Decimal from the JSON parser may use an exponent ("1E+999999999"): refused like any other.
+        value = parse_points(str(data))
+        if value is None:
             self.fail("invalid")
         return value
 

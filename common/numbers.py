@@ -1,8 +1,12 @@
-"""The one way numbers are written for people and for JSON: exact, no exponent, no trailing zeros."""
+"""The one way numbers are written for people and for JSON (exact, no exponent, no trailing zeros), and read back."""
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 ONE = Decimal(1)
+# Points as people and clients write them: plain decimal notation (any script's digits), at most six digits
+# either side of the point. No criterion is worth that much; an exponent, NaN or infinity is no score at all.
+POINTS = re.compile(r"[+-]?(?:\d{1,6}(?:\.\d{0,6})?|\.\d{1,6})")
 
 
 def fmt(value: Decimal, *, places: int | None = None, rounding: str = ROUND_HALF_UP) -> str:
@@ -15,3 +19,9 @@ def fmt(value: Decimal, *, places: int | None = None, rounding: str = ROUND_HALF
     if value == value.to_integral_value():
         return str(value.quantize(ONE))
     return format(value.normalize(), "f")
+
+
+def parse_points(text: str) -> Decimal | None:
+    """The exact Decimal that `text` writes in plain notation ("7.5", "７.５", "-1"), or None for anything else."""
+    text = text.strip()
+    return Decimal(text) if POINTS.fullmatch(text) else None

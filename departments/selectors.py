@@ -6,24 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from accounts.models import Hospital, Level
-from accounts.selectors import hospitals_visible_to, scope_by_hospital
+from accounts.selectors import scope_by_hospital
 from scoring.models import AppliesTo, Criterion, Standard
 
 from . import rules
 from .facts import labels, values
 from .models import CriterionRule, DepartmentProfile, ProfileDocument
-
-
-def year_or_current(raw: Any) -> int:
-    """A year from a query parameter, or this year when it is missing or outside 2000–2100."""
-    try:
-        year = int(raw)
-    except (TypeError, ValueError):
-        return timezone.localdate().year
-    return year if 2000 <= year <= 2100 else timezone.localdate().year
 
 
 def profiles_visible_to(user: Any) -> QuerySet[DepartmentProfile]:
@@ -35,10 +25,6 @@ def documents_visible_to(user: Any) -> QuerySet[ProfileDocument]:
     return scope_by_hospital(
         ProfileDocument.objects.select_related("profile", "profile__hospital"), user, field="profile__hospital_id"
     )
-
-
-def visible_hospital(user: Any, pk: int) -> Hospital | None:
-    return hospitals_visible_to(user).filter(pk=pk).first()
 
 
 def profile_of(hospital: Hospital, year: int) -> DepartmentProfile | None:

@@ -16,6 +16,7 @@ from accounts.models import Hospital, Role
 from accounts.roles import is_department_member
 from audit.services import audit_record, uploads_checked
 from common.files import files_removed_on_failure, sha256_of
+from common.params import year_in_range
 from scoring.models import Criterion
 
 from . import rules
@@ -58,12 +59,13 @@ def _clean_value(name: str, raw: Any) -> tuple[Any, str | None]:
         return (None if f.kind != "choice" else ""), None
     text = str(raw).strip()
     if f.kind == "count":
-        if isinstance(raw, bool) or not text.isdigit():
+        # isdecimal, not isdigit: "²" is a digit but no number int() reads.
+        if isinstance(raw, bool) or not text.isdecimal():
             return None, _("%(label)s应为不小于 0 的整数，而不是“%(v)s”。") % {"label": f.label, "v": text}
-        value = int(text)
-        if value > MAX_COUNT:
+        digits = text.lstrip("0") or "0"
+        if len(digits) > len(str(MAX_COUNT)) or int(digits) > MAX_COUNT:
             return None, _("%(label)s不能超过 %(n)s。") % {"label": f.label, "n": MAX_COUNT}
-        return value, None
+        return int(digits), None
     if f.kind == "area":
         number = Decimal(text) if AREA.fullmatch(text) else Decimal("NaN")
         if isinstance(raw, bool) or not number.is_finite():
@@ -111,7 +113,7 @@ def profile_save(*, actor: Any, hospital: Hospital, year: int, data: Mapping[str
     """
     if not can_edit_profile(actor, hospital):
         raise PermissionDenied(_("只有本院科室人员或质控中心可以填写科室概况。"))
-    if not 2000 <= year <= 2100:
+    if not year_in_range(year):
         raise ValidationError({"year": [_("年度应在 2000–2100 之间。")]})
     unknown = sorted(set(data) - set(FACTS))
     errors: dict[str, list[str]] = {}
@@ -201,7 +203,7 @@ def rule_set(*, actor: Any, criterion: Criterion, valid_from: int, rule: Any, no
 
     if not can_edit_rules(actor):
         raise PermissionDenied(_("只有质控中心管理员可以修改细则规则。"))
-    if not isinstance(valid_from, int) or isinstance(valid_from, bool) or not 2000 <= valid_from <= 2100:
+    if not isinstance(valid_from, int) or isinstance(valid_from, bool) or not year_in_range(valid_from):
         raise ValidationError({"valid_from": [_("起始年度应在 2000–2100 之间。")]})
     try:
         rules.validate(rule, NUMERIC)

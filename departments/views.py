@@ -22,26 +22,22 @@ from accounts.models import Hospital, Role
 from accounts.selectors import hospitals_visible_to
 from common.files import serve_stored_file
 from common.http import HtmxHttpRequest
+from common.params import year_in_range, year_param
 
 from . import selectors, services
 from .facts import FACTS, SECTIONS, fact
 from .models import DepartmentProfile, DirectorTitle
-
-YEARS = (2000, 2100)
 
 
 def _visible_hospital(request: HtmxHttpRequest, pk: int) -> Hospital:
     return get_object_or_404(hospitals_visible_to(request.user), pk=pk)
 
 
-_year = selectors.year_or_current
-
-
 @login_required
 @require_safe
 def profile_home(request: HtmxHttpRequest) -> HttpResponse:
     """A department goes to its own profile of this year; the QC centre and inspectors pick a hospital."""
-    year = _year(request.GET.get("year"))
+    year = year_param(request.GET.get("year"))
     hospitals = list(hospitals_visible_to(request.user).order_by("level", "name"))
     role = getattr(request.user, "effective_role", None)
     if role in (Role.DEPARTMENT_HEAD, Role.DEPARTMENT_STAFF) and len(hospitals) == 1:
@@ -114,7 +110,7 @@ def _page_context(
 def profile_detail(request: HtmxHttpRequest, pk: int, year: int) -> HttpResponse:
     """One year's profile: a form for the department (read-only for inspectors) and every rule's outcome."""
     hospital = _visible_hospital(request, pk)
-    if not YEARS[0] <= year <= YEARS[1]:
+    if not year_in_range(year):
         raise Http404
     if request.method == "POST":
         if not services.can_edit_profile(request.user, hospital):
@@ -140,7 +136,7 @@ def profile_detail(request: HtmxHttpRequest, pk: int, year: int) -> HttpResponse
 def profile_document_upload(request: HtmxHttpRequest, pk: int, year: int) -> HttpResponse:
     """Attach files to one fact; the profile is created (empty) if the year has none yet."""
     hospital = _visible_hospital(request, pk)
-    if not services.can_edit_profile(request.user, hospital) or not YEARS[0] <= year <= YEARS[1]:
+    if not services.can_edit_profile(request.user, hospital) or not year_in_range(year):
         raise PermissionDenied
     profile = selectors.profile_of(hospital, year) or services.profile_save(
         actor=request.user, hospital=hospital, year=year, data={}
@@ -222,7 +218,7 @@ def _require_qc_admin(request: HtmxHttpRequest) -> None:
 def shortfalls(request: HtmxHttpRequest) -> HttpResponse:
     """The QC centre's city-wide table: per criterion and level, how many hospitals fall short, and who."""
     _require_qc_admin(request)
-    year = _year(request.GET.get("year"))
+    year = year_param(request.GET.get("year"))
     standard = selectors.default_standard()
     table = selectors.shortfalls(year, standard.pk, Hospital.objects.all()) if standard else None
     return render(request, "departments/shortfalls.html", {"year": year, "table": table})
@@ -233,7 +229,7 @@ def shortfalls(request: HtmxHttpRequest) -> HttpResponse:
 def shortfalls_xlsx(request: HtmxHttpRequest) -> HttpResponse:
     """The city-wide table of shortfalls as a workbook: a summary sheet and one row per hospital short."""
     _require_qc_admin(request)
-    year = _year(request.GET.get("year"))
+    year = year_param(request.GET.get("year"))
     standard = selectors.default_standard()
     if standard is None:
         raise Http404

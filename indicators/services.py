@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Hospital, Role
 from accounts.roles import is_department_member
 from audit.services import audit_record
+from common.params import MAX_INT, year_in_range
 
 from .models import Indicator, PeriodValue, Unit
 
@@ -31,12 +32,19 @@ def _count(value: Any, month: int, field: str, label: str, errors: dict[str, lis
         ]
         return None
     text = str(value).strip()
-    if not text.isdigit():
+    # isdecimal, not isdigit: "²" is a digit but no number int() reads.
+    if not text.isdecimal():
         errors[f"months.{month}.{field}"] = [
             _("%(month)s 月%(label)s“%(value)s”不是不小于 0 的整数。") % {"month": month, "label": label, "value": text}
         ]
         return None
-    return int(text)
+    digits = text.lstrip("0") or "0"
+    if len(digits) > len(str(MAX_INT)) or int(digits) > MAX_INT:
+        errors[f"months.{month}.{field}"] = [
+            _("%(month)s 月%(label)s不能超过 %(max)s。") % {"month": month, "label": label, "max": MAX_INT}
+        ]
+        return None
+    return int(digits)
 
 
 @transaction.atomic
@@ -52,7 +60,7 @@ def period_values_set(
     if not can_enter(actor, hospital):
         raise PermissionDenied(_("只有本院科室人员或质控中心可以填报指标数据。"))
     errors: dict[str, list[str]] = {}
-    if not 2000 <= year <= 2100:
+    if not year_in_range(year):
         errors["year"] = [_("年度应在 2000–2100 之间。")]
     clean: dict[int, tuple[int, int] | None] = {}
     for key, entry in months.items():

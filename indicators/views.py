@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from openpyxl import Workbook
@@ -24,6 +23,7 @@ from accounts.models import Hospital
 from accounts.selectors import hospitals_visible_to
 from common.exports import csv_cell
 from common.http import HtmxHttpRequest
+from common.params import year_in_range, year_param
 
 from . import charts, selectors, services
 from .comparison import comparison_levels
@@ -36,26 +36,17 @@ from .presentation import to_float as _float
 
 MONTHS = range(1, 13)
 FIELDS = ("numerator", "denominator")
-YEARS = (2000, 2100)
 
 
 def _visible_hospital(request: HtmxHttpRequest, pk: int) -> Hospital:
     return get_object_or_404(hospitals_visible_to(request.user), pk=pk)
 
 
-def _year_param(raw: str | None) -> int:
-    try:
-        year = int(raw or "")
-    except ValueError:
-        return timezone.localdate().year
-    return year if YEARS[0] <= year <= YEARS[1] else timezone.localdate().year
-
-
 @login_required
 def hospital_indicators(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """One hospital's year per indicator set: each indicator's year and quarter rates against its target."""
     hospital = _visible_hospital(request, pk)
-    year = _year_param(request.GET.get("year"))
+    year = year_param(request.GET.get("year"))
     sets = list(IndicatorSet.objects.order_by("code"))
     current = next((s for s in sets if s.code == request.GET.get("set")), sets[0] if sets else None)
     indicators = list(selectors.indicators_list().filter(indicator_set=current)) if current else []
@@ -113,7 +104,7 @@ def value_grid(request: HtmxHttpRequest, pk: int, code: str, year: int) -> HttpR
     """A year of one indicator's monthly counts: inputs for those who enter them, read-only for the rest."""
     hospital = _visible_hospital(request, pk)
     indicator = get_object_or_404(Indicator.objects.select_related("indicator_set"), code=code)
-    if not YEARS[0] <= year <= YEARS[1]:
+    if not year_in_range(year):
         raise Http404
     can_enter = services.can_enter(request.user, hospital)
     errors: dict[str, list[str]] = {}
@@ -167,7 +158,7 @@ def indicator_dashboard(request: HtmxHttpRequest, pk: int, code: str) -> HttpRes
     """One indicator's year at one hospital: the monthly trend against its target, with p-chart limits."""
     hospital = _visible_hospital(request, pk)
     indicator = get_object_or_404(Indicator.objects.select_related("indicator_set"), code=code)
-    year = _year_param(request.GET.get("year"))
+    year = year_param(request.GET.get("year"))
     counts = {
         month: (numerator, denominator)
         for month, numerator, denominator in PeriodValue.objects.filter(
@@ -284,7 +275,7 @@ def indicator_comparison(request: HtmxHttpRequest, code: str) -> HttpResponse:
     if not getattr(request.user, "is_qc_admin", False):
         raise PermissionDenied
     indicator = get_object_or_404(Indicator.objects.select_related("indicator_set"), code=code)
-    year = _year_param(request.GET.get("year"))
+    year = year_param(request.GET.get("year"))
     levels = comparison_levels(indicator, year)
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):

@@ -1,6 +1,5 @@
 """Browser pages of inspection rounds: list, create, the progress board, adding hospitals and inspectors."""
 
-import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -12,11 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Hospital, Role, User
+from common.forms import field_errors, messages_of
 from common.http import HtmxHttpRequest
 from scoring.models import Standard
 
 from . import selectors, services
 from .filters import RoundHospitalFilter
+from .forms import RoundCreateForm, RoundHospitalForm, TeamMemberForm
 from .models import InspectionRound
 
 
@@ -38,57 +39,29 @@ def round_list(request: HtmxHttpRequest) -> HttpResponse:
     )
 
 
-def _date(data: Any, name: str, errors: dict[str, list[str]]) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat(data.get(name, ""))
-    except ValueError:
-        errors[name] = [_("请填写日期，格式如 2026-05-31。")]
-        return None
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def round_create(request: HtmxHttpRequest) -> HttpResponse:
     """Open a round (qc_admin)."""
     if not _is_admin(request):
         raise PermissionDenied
-    standards = Standard.objects.order_by("code")
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        data = request.POST
-        if not data.get("name", "").strip():
-            errors["name"] = [_("请填写轮次名称。")]
-        try:
-            year = int(data.get("year", ""))
-        except ValueError:
-            errors["year"] = [_("请填写年度，例如 2026。")]
-        standard = standards.filter(code=data.get("standard", "")).first()
-        if standard is None:
-            errors["standard"] = [_("请选择评价标准。")]
-        deadline = _date(data, "self_assessment_deadline", errors)
-        start = _date(data, "inspection_start", errors)
-        end = _date(data, "inspection_end", errors)
-        if not errors:
-            assert standard and deadline and start and end  # no errors means every field parsed
+        form = RoundCreateForm(request.POST)
+        if not form.is_valid():
+            errors = field_errors(form.errors)
+        else:
             try:
-                rnd = services.round_create(
-                    actor=request.user,
-                    name=data["name"],
-                    year=year,
-                    standard=standard,
-                    self_assessment_deadline=deadline,
-                    inspection_start=start,
-                    inspection_end=end,
-                )
+                rnd = services.round_create(actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                errors = {("non_field_errors" if k == "__all__" else k): v for k, v in exc.message_dict.items()}
+                errors = field_errors(exc)
             else:
                 messages.success(request, _("检查轮次已创建。下一步：添加参检医院并指派专家。"))
                 return redirect("round-detail", pk=rnd.pk)
     return render(
         request,
         "rounds/round_create.html",
-        {"standards": standards, "errors": errors, "data": request.POST},
+        {"standards": Standard.objects.order_by("code"), "errors": errors, "data": request.POST},
         status=400 if errors else 200,
     )
 
@@ -117,10 +90,11 @@ def round_add_hospital(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     rnd = _visible_round(request, pk)
     if not _is_admin(request):
         raise PermissionDenied
-    hospital = Hospital.objects.filter(pk=request.POST.get("hospital") or 0).first()
-    if hospital is None:
-        messages.error(request, _("请选择要添加的医院。"))
+    form = RoundHospitalForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(messages_of(form.errors)))
         return redirect("round-detail", pk=pk)
+    hospital = form.cleaned_data["hospital"]
     try:
         services.round_add_hospital(actor=request.user, rnd=rnd, hospital=hospital)
     except ValidationError as exc:
@@ -138,21 +112,21 @@ def round_assign_inspector(request: HtmxHttpRequest, pk: int, entry_id: int) -> 
     if not _is_admin(request):
         raise PermissionDenied
     entry = get_object_or_404(rnd.entries.select_related("round__standard", "hospital"), pk=entry_id)
-    inspector = User.objects.filter(pk=request.POST.get("inspector") or 0, role=Role.INSPECTOR).first()
-    if inspector is None:
-        messages.error(request, _("请选择质控专家。"))
+    form = TeamMemberForm(request.POST, entry=entry)
+    if not form.is_valid():
+        messages.error(request, " ".join(messages_of(form.errors)))
         return redirect("round-detail", pk=pk)
+    inspector = form.cleaned_data["inspector"]
     try:
-        chapters = [int(c) for c in request.POST.getlist("chapters")]
         services.round_assign_inspector(
             actor=request.user,
             entry=entry,
             inspector=inspector,
-            is_lead=request.POST.get("is_lead") == "on",
-            chapters=chapters,
+            is_lead=form.cleaned_data["is_lead"],
+            chapters=form.cleaned_data["chapters"],
         )
-    except (ValueError, ValidationError) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
     else:
         messages.success(
             request, _("已指派 %(who)s 检查 %(name)s。") % {"who": inspector.username, "name": entry.hospital.name}

@@ -8,7 +8,6 @@ The same view answers a full page or, for htmx, the fragment it swaps.
 
 import csv
 import zoneinfo
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
@@ -28,6 +27,7 @@ from accounts.selectors import hospitals_visible_to
 from audit import selectors as audit_selectors
 from audit.models import AuditEvent
 from common.exports import csv_cell
+from common.forms import field_errors, messages_of
 from common.http import HtmxHttpRequest
 from scoring import permissions
 from scoring import services as scoring_services
@@ -39,6 +39,7 @@ from scoring.selectors import assessment_variance as variance_of
 from scoring.selectors import assessments_visible_to, assessments_with_progress, standards_list
 
 from . import selectors, services
+from .forms import AssessmentCreateForm, CriterionReturnForm, RatingForm
 
 
 @require_GET
@@ -87,29 +88,14 @@ def assessment_create(request: HtmxHttpRequest) -> HttpResponse:
     standards = Standard.objects.order_by("code")
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        try:
-            hospital = hospitals.get(pk=int(request.POST.get("hospital", "")))
-        except (ValueError, hospitals.model.DoesNotExist):
-            errors["hospital"] = [_("请选择医院。")]
-        try:
-            standard = standards.get(code=request.POST.get("standard", ""))
-        except Standard.DoesNotExist:
-            errors["standard"] = [_("请选择评价标准。")]
-        try:
-            year = int(request.POST.get("year", ""))
-        except ValueError:
-            errors["year"] = [_("请填写年度，例如 2026。")]
-        if not errors:
+        form = AssessmentCreateForm(request.POST, hospitals=hospitals, standards=standards)
+        if not form.is_valid():
+            errors = field_errors(form.errors)
+        else:
             try:
-                assessment = scoring_services.assessment_create(
-                    actor=request.user,
-                    hospital=hospital,
-                    standard=standard,
-                    kind=request.POST.get("kind", ""),
-                    year=year,
-                )
+                assessment = scoring_services.assessment_create(actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                errors = {("non_field_errors" if k == "__all__" else k): v for k, v in exc.message_dict.items()}
+                errors = field_errors(exc)
             else:
                 messages.success(request, _("评审已创建。"))
                 return redirect("assessment-detail", pk=assessment.pk)
@@ -134,16 +120,6 @@ def assessment_detail(request: HtmxHttpRequest, pk: int, chapter: int | None = N
     return render(request, template, page)
 
 
-def _parse_score(raw: str) -> Decimal | None:
-    raw = raw.strip().replace("，", ".").replace(",", ".")
-    if not raw:
-        return None
-    try:
-        return Decimal(raw)
-    except InvalidOperation:
-        return Decimal("NaN")
-
-
 @login_required
 @require_POST
 def rating_save(request: HtmxHttpRequest, pk: int, code: str) -> HttpResponse:
@@ -152,23 +128,24 @@ def rating_save(request: HtmxHttpRequest, pk: int, code: str) -> HttpResponse:
     criterion = get_object_or_404(Criterion, standard_id=assessment.standard_id, code=code)
     scoring_services.rating_authorize(actor=request.user, assessment=assessment)
     state, errors, conflict = "saved", {}, None
-    if not request.POST.get("rating"):
-        # E.g. a remark typed before choosing a rating: ask for the rating, store nothing.
-        state, errors = "failed", {"rating": [_("请先选择评定（达标 / 基本达标 / 未达标）。")]}
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        # E.g. a remark typed before choosing a rating, or a score that is no number: say where, store nothing.
+        state, errors = "failed", field_errors(form.errors)
     else:
-        version_raw = request.POST.get("version", "")
+        data = form.cleaned_data
         try:
             services.rating_save(
                 actor=request.user,
                 assessment=assessment,
                 criterion=criterion,
-                rating=request.POST["rating"],
-                score=_parse_score(request.POST.get("score", "")),
-                remark=request.POST.get("remark", "").strip(),
-                expected_version=int(version_raw) if version_raw.isdigit() else None,
+                rating=data["rating"],
+                score=data["score"],
+                remark=data["remark"],
+                expected_version=data["version"],
             )
         except ValidationError as exc:
-            state, errors = "failed", exc.message_dict
+            state, errors = "failed", field_errors(exc)
         except RatingConflict as exc:
             state, conflict = "conflict", exc.current
         except AssessmentLocked as exc:
@@ -177,7 +154,7 @@ def rating_save(request: HtmxHttpRequest, pk: int, code: str) -> HttpResponse:
         if state == "saved":
             messages.success(request, _("已保存 %(code)s。") % {"code": code})
         elif errors:
-            details = "；".join(str(m) for problems in errors.values() for m in problems)
+            details = "；".join(messages_of(errors))
             messages.error(request, _("%(code)s 未保存：%(details)s") % {"code": code, "details": details})
         else:
             messages.error(request, _("%(code)s 未保存，请检查后重试。") % {"code": code})
@@ -286,17 +263,21 @@ def criterion_return(request: HtmxHttpRequest, pk: int, code: str) -> HttpRespon
     criterion = get_object_or_404(Criterion, standard_id=assessment.standard_id, code=code)
     if not permissions.may(request.user, assessment, Action.REVIEW):
         raise PermissionDenied
-    try:
-        scoring_services.criterion_return(
-            actor=request.user, assessment=assessment, criterion=criterion, reason=request.POST.get("reason", "")
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    except AssessmentLocked as exc:
-        messages.error(request, exc.message)
+    form = CriterionReturnForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(messages_of(form.errors)))
     else:
-        messages.success(request, _("已将 %(code)s 退回科室。") % {"code": code})
-    target = request.POST.get("next", "")
+        try:
+            scoring_services.criterion_return(
+                actor=request.user, assessment=assessment, criterion=criterion, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        except AssessmentLocked as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已将 %(code)s 退回科室。") % {"code": code})
+    target = form.cleaned_data.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("assessment-detail", args=[pk])
     return redirect(target)

@@ -19,6 +19,7 @@ from accounts.selectors import hospitals_visible_to
 from accounts.services import require_qc_admin
 from common.api import OBJECT_LIST
 from common.numbers import fmt
+from common.params import year_param
 from departments import rules, selectors, services
 from departments.facts import FACTS
 from departments.models import DepartmentProfile
@@ -64,7 +65,7 @@ def evaluation_data(evaluation: selectors.Evaluation) -> dict[str, Any]:
 
 
 def _year(request: Request) -> int:
-    return selectors.year_or_current(request.query_params.get("year"))
+    return year_param(request.query_params.get("year"))
 
 
 class ProfileList(APIView):
@@ -76,7 +77,7 @@ class ProfileList(APIView):
         if "year" in request.query_params:
             qs = qs.filter(year=_year(request))
         hospital = request.query_params.get("hospital", "")
-        if hospital.isdigit():
+        if hospital.isdecimal():
             qs = qs.filter(hospital_id=int(hospital))
         return Response([profile_data(p.hospital, p.year, p) for p in qs.order_by("hospital_id", "-year")])
 

@@ -17,6 +17,7 @@ from accounts.selectors import hospitals_visible_to
 from accounts.services import require_qc_admin
 from common.api import OBJECT_LIST
 from common.numbers import fmt
+from common.params import parse_year
 from indicators import rates, selectors, services
 from indicators.comparison import comparison_levels
 from indicators.models import Indicator
@@ -148,10 +149,9 @@ class IndicatorComparison(APIView):
     def get(self, request: Request, code: str) -> Response:
         require_qc_admin(request.user)
         indicator = get_object_or_404(selectors.indicators_list(), code=code)
-        try:
-            year = int(request.query_params.get("year", ""))
-        except ValueError:
-            raise ValidationError({"year": _("请用 ?year= 指定年度，例如 2026。")}) from None
+        year = parse_year(request.query_params.get("year"))
+        if year is None:  # no default here: a comparison is always of a year the caller names
+            raise ValidationError({"year": [_("请用 ?year= 指定年度（2000–2100），例如 2026。")]})
         levels = comparison_levels(indicator, year)
         return Response(
             {

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from accounts.api.serializers import VisibleHospitalField
 from common.api import PointsField
 from common.numbers import fmt
+from common.params import YEAR_MAX, YEAR_MIN
 from scoring import engine
 from scoring.models import (
     Assessment,
@@ -98,7 +99,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
     hospital_name = serializers.CharField(source="hospital.name", read_only=True)
     standard = serializers.SlugRelatedField(slug_field="code", queryset=Standard.objects.all())
     kind = serializers.ChoiceField(choices=AssessmentKind.choices)
-    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    year = serializers.IntegerField(min_value=YEAR_MIN, max_value=YEAR_MAX)
 
     class Meta:
         model = Assessment

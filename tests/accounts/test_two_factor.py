@@ -188,7 +188,23 @@ def test_a_qc_admin_makes_it_mandatory_in_the_admin(cast: Cast) -> None:
 
     assert response.status_code == 302
     assert SecurityPolicy.objects.get(pk=1).second_factor_required
-    assert AuditEvent.objects.filter(object_type="accounts.securitypolicy").exists()
+    # The admin goes through accounts.services.security_policy_set: one record, the service's.
+    (event,) = AuditEvent.objects.filter(object_type="accounts.securitypolicy")
+    assert event.action == "security_policy.set"
+    assert (event.before, event.after) == ({"second_factor_required": False}, {"second_factor_required": True})
+    assert (event.actor_id, event.request_id) == (cast.qc_admin.pk, response["X-Request-ID"])
+
+
+def test_saving_the_policy_unchanged_in_the_admin_records_nothing(cast: Cast) -> None:
+    require_second_factor(False)
+    admin = Client()
+    admin.force_login(cast.qc_admin)
+
+    response = admin.post("/admin/accounts/securitypolicy/1/change/", {})  # the box left unticked
+
+    assert response.status_code == 302
+    assert not SecurityPolicy.objects.get(pk=1).second_factor_required
+    assert not AuditEvent.objects.filter(object_type="accounts.securitypolicy").exists()
 
 
 def test_the_api_token_of_an_enrolled_account_needs_the_code(cast: Cast) -> None:

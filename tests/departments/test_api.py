@@ -3,11 +3,12 @@
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from departments.models import CriterionRule, DepartmentProfile
 from tests.conftest import CAST, Cast
-from tests.departments.test_profiles import CHANGE, SEE, YEAR, hospital
+from tests.departments.test_profiles import BAD_COUNTS, CHANGE, SEE, YEAR, hospital
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +72,25 @@ def test_bad_facts_answer_400_by_field_and_store_nothing(cast: Cast) -> None:
     body = response.json()
     assert {"or_tables", "monitors", "pain_clinic_area", "non_field_errors"} <= set(body)
     assert not DepartmentProfile.objects.exists() and not AuditEvent.objects.filter(action="profile.save").exists()
+
+
+def test_the_api_names_bad_counts_as_the_page_does(cast: Cast) -> None:
+    url = f"/api/v1/hospitals/{cast.hospital_a.pk}/profiles/{YEAR}/"
+    facts = {name: typed for name, (typed, _m) in BAD_COUNTS.items()}
+    response = cast.client("head_a").put(url, {"facts": facts}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {name: [message] for name, (_typed, message) in BAD_COUNTS.items()}
+    assert not DepartmentProfile.objects.exists()
+
+
+@pytest.mark.parametrize("year", ["²", "abc", "1999", "99999999999"])
+def test_a_bad_year_in_the_query_means_this_year(cast: Cast, year: str) -> None:
+    this_year = timezone.localdate().year
+    DepartmentProfile.objects.create(hospital=cast.hospital_a, year=this_year, or_tables=1)
+    client = cast.client("qc_admin")
+    listing = client.get("/api/v1/profiles/", {"year": year, "hospital": "²"})
+    assert listing.status_code == 200 and [p["year"] for p in listing.json()] == [this_year]
+    assert client.get("/api/v1/profiles/shortfalls/", {"year": year}).json()["year"] == this_year
 
 
 @pytest.mark.parametrize("who", CAST)

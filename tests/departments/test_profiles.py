@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import Hospital, Level
@@ -146,6 +147,32 @@ def test_bad_numbers_are_named_by_field_and_nothing_is_saved(cast: Cast) -> None
     assert "麻醉恢复室（RR）床位应为不小于 0 的整数" in body
     profile = DepartmentProfile.objects.get()
     assert (profile.or_tables, profile.monitors) == (10, 10)  # nothing of the bad post was kept
+
+
+# A digit to str.isdigit() that int() cannot read, and a count past what the form allows (and the column holds).
+BAD_COUNTS = {
+    "or_tables": ("²", "手术室内麻醉台应为不小于 0 的整数，而不是“²”。"),
+    "monitors": ("99999999999", "多功能监护仪（手术台用）不能超过 10000000。"),
+}
+
+
+def test_counts_that_are_no_storable_integer_are_named_and_nothing_is_saved(cast: Cast) -> None:
+    url = f"/hospitals/{cast.hospital_a.pk}/profile/{YEAR}/"
+    response = browser(cast, "head_a").post(url, {name: typed for name, (typed, _m) in BAD_COUNTS.items()})
+    assert response.status_code == 422
+    body = response.content.decode()
+    for name, (_typed, message) in BAD_COUNTS.items():
+        assert f'<small id="e-{name}" class="field-error">{message}</small>' in body
+    assert not DepartmentProfile.objects.exists()
+
+
+@pytest.mark.parametrize("year", ["²", "abc", "1999", "99999999999"])
+def test_a_bad_year_in_the_query_shows_this_year(cast: Cast, year: str) -> None:
+    this_year = timezone.localdate().year
+    home = browser(cast, "qc_admin").get("/profiles/", {"year": year})
+    assert home.status_code == 200 and home.context["year"] == this_year
+    shortfalls = browser(cast, "qc_admin").get("/profiles/shortfalls/", {"year": year})
+    assert shortfalls.status_code == 200 and shortfalls.context["year"] == this_year
 
 
 def test_impossible_combinations_are_refused(cast: Cast) -> None:

@@ -69,6 +69,30 @@ def test_the_api_computes_rates_never_takes_them(cast: Cast, block: Indicator) -
     assert bad.status_code == 400 and "months.7.numerator" in bad.json()
 
 
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("²", "4 月分子“²”不是不小于 0 的整数。"),
+        ("99999999999", "4 月分子不能超过 2147483647。"),
+        (99999999999, "4 月分子不能超过 2147483647。"),
+    ],
+)
+def test_the_api_names_a_bad_count_as_the_grid_does(cast: Cast, block: Indicator, typed: object, message: str) -> None:
+    url = f"/api/v1/hospitals/{cast.hospital_a.pk}/indicators/2026/{block.code}/"
+    months = {"1": {"numerator": 1, "denominator": 2}, "4": {"numerator": typed, "denominator": 100}}
+    response = cast.client("staff_a").put(url, {"months": months}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"months.4.numerator": [message]}
+    assert not PeriodValue.objects.exists()
+
+
+@pytest.mark.parametrize("year", ["²", "abc", "1999", "2101", "99999999999"])
+def test_the_comparison_api_refuses_a_bad_year_naming_it(cast: Cast, block: Indicator, year: str) -> None:
+    response = cast.client("qc_admin").get(f"/api/v1/indicators/{block.code}/comparison/", {"year": year})
+    assert response.status_code == 400
+    assert response.json() == {"year": ["请用 ?year= 指定年度（2000–2100），例如 2026。"]}
+
+
 # Columns: qc_admin, inspector (of A), inspector_unassigned, head_a, staff_a, head_b, anonymous
 EXPECTED = {
     "list": {"-": (200, 200, 200, 200, 200, 200, 401)},

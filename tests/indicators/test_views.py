@@ -8,6 +8,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import Hospital
 from indicators.models import Indicator, IndicatorSet, PeriodValue
@@ -149,6 +150,39 @@ def test_a_negative_or_half_filled_month_is_named_too(cast: Cast, block: Indicat
     assert "4 月分子" in body and "5 月分母" in body
     assert body.count('aria-invalid="true"') == 2
     assert not PeriodValue.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("²", "4 月分子“²”不是不小于 0 的整数。"),  # a digit to str.isdigit(), no number to int()
+        ("99999999999", "4 月分子不能超过 2147483647。"),  # more than the integer column holds
+        ("1.5", "4 月分子“1.5”不是不小于 0 的整数。"),
+    ],
+)
+def test_a_count_that_is_no_storable_integer_is_named_at_its_cell(
+    cast: Cast, block: Indicator, typed: str, message: str
+) -> None:
+    data = twelve([""] * 12, [""] * 12)
+    data.update({"m1-numerator": "95", "m1-denominator": "100", "m4-numerator": typed, "m4-denominator": "100"})
+    response = browser(cast, "head_a").post(grid_url(cast.hospital_a, block), data)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert f'<small class="field-error" id="m4-numerator-error">{message}</small>' in body
+    assert body.count('aria-invalid="true"') == 1
+    assert not PeriodValue.objects.exists()
+
+
+@pytest.mark.parametrize("year", ["²", "abc", "1999", "99999999999", ""])
+def test_a_bad_year_in_the_query_shows_this_year(cast: Cast, block: Indicator, year: str) -> None:
+    this_year = timezone.localdate().year
+    client = browser(cast, "qc_admin")
+    page = client.get(f"/hospitals/{cast.hospital_a.pk}/indicators/", {"year": year})
+    assert page.status_code == 200 and page.context["year"] == this_year
+    dashboard = client.get(f"/hospitals/{cast.hospital_a.pk}/indicators/{block.code}/dashboard/", {"year": year})
+    assert dashboard.status_code == 200 and dashboard.context["year"] == this_year
+    comparison = client.get(f"/indicators/{block.code}/comparison/", {"year": year})
+    assert comparison.status_code == 200 and comparison.context["year"] == this_year
 
 
 def test_an_explicit_zero_month_shows_no_data_and_a_missing_month_shows_nothing(cast: Cast, block: Indicator) -> None:

@@ -145,6 +145,82 @@ def test_round_page_permissions(cast: Cast, page: str, who: str) -> None:
     assert response.status_code == expected, (page, who)
 
 
+ROUND_FORM = {
+    "name": "第二轮",
+    "year": "2026",
+    "standard": "cq2011",
+    "self_assessment_deadline": "2026-08-31",
+    "inspection_start": "2026-09-01",
+    "inspection_end": "2026-09-30",
+}
+DATE_MESSAGE = "请填写日期，格式如 2026-05-31。"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("name", "   ", "请填写轮次名称。"),
+        ("name", "轮" * 201, "轮次名称最多 200 个字符（现有 201 个）。"),
+        ("year", "²", "请填写年度，例如 2026。"),  # a digit to str.isdigit(), no number to int()
+        ("year", "99999999999", "年度应在 2000–2100 之间。"),
+        ("year", "1999", "年度应在 2000–2100 之间。"),
+        ("standard", "nope", "请选择评价标准。"),
+        ("self_assessment_deadline", "2026-02-30", DATE_MESSAGE),
+        ("inspection_start", "", DATE_MESSAGE),
+        ("inspection_end", "²", DATE_MESSAGE),
+        ("inspection_end", "2026-08-01", "现场检查结束日期不能早于开始日期。"),  # the service's rule, same place
+    ],
+)
+def test_a_bad_round_field_answers_400_at_that_field(cast: Cast, field: str, value: str, message: str) -> None:
+    response = browser(cast, "qc_admin").post("/rounds/new/", ROUND_FORM | {field: value})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert f'<p class="field-error" role="alert">{message}</p>' in body
+    assert body.index(f'id="{field}"') < body.index(message)  # shown under its field
+    assert not InspectionRound.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["", "²", "99999999999999999999", "abc"])
+def test_adding_no_real_hospital_says_so_and_adds_nothing(cast: Cast, value: str) -> None:
+    rnd = make_round(cast)
+    response = browser(cast, "qc_admin").post(f"/rounds/{rnd.pk}/hospitals/", {"hospital": value}, follow=True)
+    assert response.redirect_chain[0][0] == f"/rounds/{rnd.pk}/"
+    assert "请选择要添加的医院。" in response.content.decode()
+    assert not RoundHospital.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"inspector": "²"}, "请选择质控专家。"),
+        ({"inspector": "99999999999999999999"}, "请选择质控专家。"),
+        ({"inspector": "{head_a}"}, "请选择质控专家。"),  # not an inspector
+        ({"inspector": "{inspector}", "chapters": ["1", "²"]}, "章节“²”不在本轮次的评价标准中。"),
+        ({"inspector": "{inspector}", "chapters": ["99"]}, "章节“99”不在本轮次的评价标准中。"),
+        ({"inspector": "{inspector}", "chapters": ["99999999999999999999"]}, "不在本轮次的评价标准中"),
+    ],
+)
+def test_a_bad_team_member_says_why_and_changes_nothing(cast: Cast, data: dict, message: str) -> None:
+    rnd = make_round(cast)
+    entry = round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_a)
+    people = {"head_a": cast.head_a.pk, "inspector": cast.inspector.pk}
+    data = {key: value.format(**people) if isinstance(value, str) else value for key, value in data.items()}
+    response = browser(cast, "qc_admin").post(f"/rounds/{rnd.pk}/hospitals/{entry.pk}/inspectors/", data, follow=True)
+    assert response.redirect_chain[0][0] == f"/rounds/{rnd.pk}/"
+    assert message in response.content.decode()
+    assert not entry.team.exists()
+
+
+def test_a_team_member_for_some_chapters_through_the_form(cast: Cast) -> None:
+    rnd = make_round(cast)
+    entry = round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_a)
+    data = {"inspector": cast.inspector.pk, "is_lead": "on", "chapters": ["2", "1"]}
+    response = browser(cast, "qc_admin").post(f"/rounds/{rnd.pk}/hospitals/{entry.pk}/inspectors/", data)
+    assert response.status_code == 302
+    member = entry.team.get()
+    assert (member.inspector, member.is_lead, member.chapters) == (cast.inspector, True, [1, 2])
+
+
 def test_departments_see_only_their_own_row_on_the_board(cast: Cast) -> None:
     rnd = make_round(cast)
     round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_a)

@@ -111,6 +111,21 @@ def test_the_return_page_flow_through_real_urls(cast: Cast, submitted) -> None:
     assert other.post(f"/assessments/{submitted.pk}/criteria/1.1-1-1/return/", {"reason": "x"}).status_code == 404
 
 
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_a_return_without_a_reason_says_so_and_returns_nothing(cast: Cast, submitted, reason: str) -> None:
+    inspector = Client()
+    inspector.force_login(cast.inspector)
+    page = f"/assessments/{submitted.pk}/chapters/1/"
+    response = inspector.post(
+        f"/assessments/{submitted.pk}/criteria/1.2-3-2/return/", {"reason": reason, "next": page}, follow=True
+    )
+    assert response.redirect_chain[0][0] == page
+    assert "请填写退回原因。" in response.content.decode()
+    assert not CriterionReturn.objects.exists()
+    submitted.refresh_from_db()
+    assert submitted.status == AssessmentStatus.SUBMITTED
+
+
 def test_inspection_page_shows_the_department_rating_beside(cast: Cast, submitted) -> None:
     inspection = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.INSPECTION)
     client = Client()

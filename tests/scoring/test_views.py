@@ -1,11 +1,13 @@
 """Browser pages of scoring: every page × every member of the cast × own (A) or foreign (B) hospital."""
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from scoring.models import AssessmentKind, Criterion, Rating
+from scoring.models import Assessment, AssessmentKind, Criterion, Rating
 from tests.conftest import CAST, Cast
 from tests.factories import AssessmentFactory, rate_all
 from workspace.services import rating_save
@@ -112,6 +114,27 @@ def test_bad_form_input_names_the_field_and_saves_nothing(cast: Cast) -> None:
     assert "请选择医院" in body and "请选择评价标准" in body and "请填写年度" in body
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("year", "²", "请填写年度，例如 2026。"),  # a digit to str.isdigit(), no number to int()
+        ("year", "99999999999", "年度应在 2000–2100 之间。"),
+        ("year", "1999", "年度应在 2000–2100 之间。"),
+        ("year", "", "请填写年度，例如 2026。"),
+        ("hospital", "²", "请选择医院。"),
+        ("hospital", "99999999999999999999", "请选择医院。"),
+        ("standard", "", "请选择评价标准。"),
+        ("kind", "both", "“both”不是有效的评审类型，应为 self 或 inspection。"),
+    ],
+)
+def test_a_bad_field_when_creating_answers_400_at_that_field(cast: Cast, field: str, value: str, message: str) -> None:
+    data = {"hospital": str(cast.hospital_a.pk), "standard": "cq2011", "kind": "self", "year": "2026", field: value}
+    response = browser(cast, "head_a").post("/assessments/new/", data)
+    assert response.status_code == 400
+    assert f'<p class="field-error" role="alert">{message}</p>' in response.content.decode()
+    assert not Assessment.objects.exists()
+
+
 def test_autosave_answers_the_criterion_with_updated_totals(cast: Cast) -> None:
     assessment = AssessmentFactory(hospital=cast.hospital_a)
     response = browser(cast, "staff_a").post(
@@ -137,6 +160,55 @@ def test_a_bad_score_is_reported_on_the_field_and_nothing_is_saved(cast: Cast) -
     assert "得分的最小单位为 0.5 分" in body
     assert 'value="7.25"' in body  # what the user typed stays on screen
     assert not Rating.objects.filter(assessment=assessment).exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"rating": "partial", "score": "²"}, "得分必须是数字。"),
+        ({"rating": "partial", "score": "1e999999999"}, "得分必须是数字。"),
+        ({"rating": "partial", "score": "NaN"}, "得分必须是数字。"),
+        ({"rating": "met", "version": "abc"}, "版本号应为不小于 0 的整数，请刷新页面后重试。"),
+        ({"rating": "met", "version": "²"}, "版本号应为不小于 0 的整数，请刷新页面后重试。"),
+        ({"rating": "met", "version": "99999999999"}, "版本号应为不小于 0 的整数，请刷新页面后重试。"),
+        ({"rating": "met", "version": "-1"}, "版本号应为不小于 0 的整数，请刷新页面后重试。"),
+        ({"rating": "met", "remark": "备" * 5001}, "备注最多 5000 个字符（现有 5001 个）。"),
+        ({"remark": "先写了备注"}, "请先选择评定（达标 / 基本达标 / 未达标）。"),
+        ({"rating": "superb"}, "“superb”不是有效的评定，应为 met、partial 或 unmet。"),
+    ],
+)
+def test_bad_rating_input_is_named_at_its_field_and_nothing_is_saved(cast: Cast, data: dict, message: str) -> None:
+    assessment = AssessmentFactory(hospital=cast.hospital_a)
+    response = browser(cast, "staff_a").post(
+        f"/assessments/{assessment.pk}/criteria/3.1-3/", data, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200  # htmx swaps the fragment, which shows the error and keeps the input
+    body = response.content.decode()
+    assert f'<p class="field-error" role="alert">{message}</p>' in body
+    assert "未保存" in body
+    assert not Rating.objects.filter(assessment=assessment).exists()
+
+
+def test_without_javascript_bad_input_comes_back_as_a_message_naming_the_field(cast: Cast) -> None:
+    assessment = AssessmentFactory(hospital=cast.hospital_a)
+    response = browser(cast, "head_a").post(
+        f"/assessments/{assessment.pk}/criteria/2.1-1/", {"rating": "met", "version": "²"}, follow=True
+    )
+    assert response.redirect_chain[0][0] == f"/assessments/{assessment.pk}/chapters/2/#c-2.1-1"
+    assert "2.1-1 未保存：版本号应为不小于 0 的整数，请刷新页面后重试。" in response.content.decode()
+    assert not Rating.objects.filter(assessment=assessment).exists()
+
+
+@pytest.mark.parametrize("typed", ["7,5", "７.５", "7，5", " 7.5 ", "7.50"])
+def test_a_score_typed_with_a_comma_or_full_width_digits_is_read(cast: Cast, typed: str) -> None:
+    assessment = AssessmentFactory(hospital=cast.hospital_a)
+    response = browser(cast, "staff_a").post(
+        f"/assessments/{assessment.pk}/criteria/3.1-3/",
+        {"rating": "partial", "score": typed, "version": "0"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "已保存" in response.content.decode()
+    assert Rating.objects.get(assessment=assessment).score == Decimal("7.5")
 
 
 def test_a_concurrent_save_shows_the_other_value_and_keeps_it(cast: Cast) -> None:

@@ -342,6 +342,28 @@ def test_the_result_follows_ratings_put_through_the_api(cast: Cast) -> None:
     assert result["chapters"][2]["score"] == "5.25"
 
 
+@pytest.mark.parametrize("score", ["1e999999999", "1e-999999999", "NaN", "Infinity", "²", "7.5E0"])
+def test_a_score_that_is_no_plain_number_answers_400_and_stores_nothing(cast: Cast, score: object) -> None:
+    # Before: an exponent this large overflowed the engine, this small the database column (500 both).
+    assessment = AssessmentFactory(hospital=cast.hospital_a)
+    response = cast.client("head_a").put(
+        f"{ASSESSMENTS}{assessment.pk}/ratings/3.1-3/", {"rating": "partial", "score": score}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["score"]
+    assert not Rating.objects.exists()
+
+
+@pytest.mark.parametrize(("score", "stored"), [("7.5", "7.5"), ("７.５", "7.5"), (7, "7"), ("7.50", "7.5")])
+def test_a_score_in_plain_notation_is_read_exactly(cast: Cast, score: object, stored: str) -> None:
+    assessment = AssessmentFactory(hospital=cast.hospital_a)
+    response = cast.client("head_a").put(
+        f"{ASSESSMENTS}{assessment.pk}/ratings/3.1-3/", {"rating": "partial", "score": score}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert Rating.objects.get().score == Decimal(stored)
+
+
 def test_a_veto_flag_set_by_the_qc_centre_counts_in_results_at_once(cast: Cast) -> None:
     assessment = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.SELF)
     rate_all(assessment, unmet=frozenset({"1.2-1-2"}))
