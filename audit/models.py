@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # Events about sign-ins and refused requests rather than changes to data; history pages leave them out.
-SECURITY_PREFIXES = ("auth.", "access.")
+SECURITY_PREFIXES = ("auth.", "access.", "upload.")  # sign-ins and refusals: no data changed
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -84,14 +84,17 @@ CREATE_MAY: dict[str, tuple[str, ...]] = {
 # --- the round team -----------------------------------------------------------------------------------
 
 
+_TEAM = "_round_team"  # kept on the assessment object: one lookup per request, however many questions
+
+
 def team_of(assessment: Assessment) -> Team | None:
     """The round team of the assessment's hospital (for its inspection and its self-assessment alike);
-    None when it is in no round or the team is still empty."""
-    for lookup in hooks.team_lookups():
-        team = lookup(assessment)
-        if team is not None:
-            return team
-    return None
+    None when it is in no round or the team is still empty. Looked up once per assessment object."""
+    if _TEAM not in assessment.__dict__:
+        assessment.__dict__[_TEAM] = next(
+            (team for lookup in hooks.team_lookups() if (team := lookup(assessment)) is not None), None
+        )
+    return assessment.__dict__[_TEAM]
 
 
 # --- the questions ----------------------------------------------------------------------------------

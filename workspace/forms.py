@@ -17,9 +17,7 @@ from common.forms import YearField
 from common.numbers import parse_points
 from common.params import MAX_INT
 from scoring.models import Standard
-from scoring.services import RATING_MESSAGES
-
-REMARK_MAX = 5000  # as the API's rating serializer
+from scoring.services import RATING_MESSAGES, REMARK_MAX_CHARS
 
 
 class AssessmentCreateForm(forms.Form):
@@ -68,8 +66,8 @@ class RatingForm(forms.Form):
     score = ScoreField(required=False)
     remark = forms.CharField(
         required=False,
-        max_length=REMARK_MAX,
-        error_messages={"max_length": _("备注最多 %(limit_value)d 个字符（现有 %(show_value)d 个）。")},
+        max_length=REMARK_MAX_CHARS,  # the rating service's limit, checked here before anything is loaded
+        error_messages={"max_length": _("备注不能超过 %(limit_value)d 字（现为 %(show_value)d 字）。")},
     )
     # The version of the rating the page was showing (0: unrated); blank skips the check for a newer save.
     version = forms.IntegerField(

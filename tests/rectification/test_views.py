@@ -335,7 +335,8 @@ def test_detail_queries_do_not_grow_with_items_or_files(cast: Cast, who: str) ->
         rectification_answer(actor=cast.staff_a, item=item, answer="已整改", files=[pdf(f"{i}.pdf") for i in range(n)])
         client.get(f"/rectification/{item.pk}/")  # warm the session
         counts.append(_count(client, f"/rectification/{item.pk}/"))
-    assert counts[0] == counts[1] <= 6, counts
+    # 7 for an inspector: whether they may manage the item asks for the hospital's round team (issue 12, M3).
+    assert counts[0] == counts[1] <= (7 if who == "inspector" else 6), counts
 
 
 @pytest.mark.parametrize("who", ["qc_admin", "head_a"])

@@ -172,7 +172,7 @@ def test_a_bad_score_is_reported_on_the_field_and_nothing_is_saved(cast: Cast) -
         ({"rating": "met", "version": "²"}, "版本号应为不小于 0 的整数，请刷新页面后重试。"),
         ({"rating": "met", "version": "99999999999"}, "版本号应为不小于 0 的整数，请刷新页面后重试。"),
         ({"rating": "met", "version": "-1"}, "版本号应为不小于 0 的整数，请刷新页面后重试。"),
-        ({"rating": "met", "remark": "备" * 5001}, "备注最多 5000 个字符（现有 5001 个）。"),
+        ({"rating": "met", "remark": "备" * 5001}, "备注不能超过 5000 字（现为 5001 字）。"),
         ({"remark": "先写了备注"}, "请先选择评定（达标 / 基本达标 / 未达标）。"),
         ({"rating": "superb"}, "“superb”不是有效的评定，应为 met、partial 或 unmet。"),
     ],
