@@ -190,7 +190,7 @@ class Case(models.Model):
 class CaseRollup(models.Model):
     """Cases counted by hospital, month and every case fact (type, ASA, flags): what the indicators aggregate.
 
-    Refreshed by the case import for the hospital-months it touches (`indicators.cases.rollup_refresh`), so
+    Refreshed by the case import for the hospital-months it touches (`indicators.cases.storing.rollup_refresh`), so
     aggregating every indicator reads one row per distinct combination instead of every case.
     """
 
