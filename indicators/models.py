@@ -128,7 +128,7 @@ class PeriodValue(models.Model):
 
 
 class AnesthesiaType(models.TextChoices):
-    """How a case was anaesthetised; the codes of `definitions.ANESTHESIA_TYPES`."""
+    """How a case was anaesthetised; an indicator's case filter names these codes (`definitions.ANESTHESIA_TYPES`)."""
 
     GENERAL = "general", _("全身麻醉")
     NEURAXIAL = "neuraxial", _("椎管内麻醉")
@@ -208,12 +208,11 @@ class CaseRollup(models.Model):
         return f"{self.hospital_id}:{self.year}-{self.month:02d}×{self.n}"
 
 
+# The case's yes/no facts, in the model's order: the one list of flags. The import's columns, the
+# definitions' case filters, the rollup and the sample-file generator all read it from here.
+CASE_FLAGS: tuple[str, ...] = tuple(f.name for f in Case._meta.local_fields if isinstance(f, models.BooleanField))
 # The rollup's fact columns are exactly the case's: anesthesia type, ASA and every flag.
-CASE_FACTS: tuple[str, ...] = tuple(
-    f.name
-    for f in Case._meta.local_fields
-    if f.name == "anesthesia_type" or f.name == "asa" or isinstance(f, models.BooleanField)
-)
+CASE_FACTS: tuple[str, ...] = ("anesthesia_type", "asa", *CASE_FLAGS)
 for _name in CASE_FACTS:
     CaseRollup.add_to_class(_name, next(f for f in Case._meta.local_fields if f.name == _name).clone())
 

@@ -11,45 +11,30 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from ..models import AnesthesiaType, Case
+from ..models import CASE_FLAGS, AnesthesiaType, Case
 from .reading import CaseFileError
 
-FLAG_FIELDS: tuple[str, ...] = tuple(
-    f.name for f in Case._meta.get_fields() if isinstance(f, models.BooleanField) and f.name != "emergency"
-)
-BOOL_FIELDS: tuple[str, ...] = ("emergency", *FLAG_FIELDS)
+# Every yes/no fact of a case, in the model's order (emergency first).
+BOOL_FIELDS: tuple[str, ...] = CASE_FLAGS
 # Column order of the staging table and of every COPY row.
 CASE_COLUMNS: tuple[str, ...] = ("hospital_id", "case_id", "date", "anesthesia_type", "asa", *BOOL_FIELDS)
 REQUIRED = ("case_id", "date", "anesthesia_type")
 MAX_STORED_ERRORS = 1000
 
-# Header names: the English field name or its Chinese label, both accepted (case and spaces ignored).
-HEADER_LABELS: dict[str, str] = {
-    "case_id": "病例号",
-    "date": "日期",
-    "anesthesia_type": "麻醉方式",
-    "asa": "ASA分级",
-    "emergency": "急诊",
-    "block_failed": "阻滞失败",
-    "anesthesia_death": "麻醉相关死亡",
-    "post_spinal_headache": "腰麻后头痛",
-    "invasive_anesthesia_procedure": "有创麻醉操作",
-    "invasive_anesthesia_infection": "有创麻醉操作部位感染",
-    "invasive_monitoring_procedure": "有创监测操作",
-    "invasive_monitoring_infection": "有创监测操作部位感染",
-    "dural_puncture": "硬脊膜穿破",
-    "epidural_vessel_injury": "硬膜外血管损伤",
-    "neuro_complication": "神经并发症",
-    "paraplegia": "截瘫",
-    "labor_analgesia": "分娩镇痛",
-    "vaginal_delivery": "经阴道分娩",
-    "trial_of_labor_converted_to_caesarean": "试产转剖宫产",
-    "unplanned_return_to_or": "非计划重返手术室",
-    "hypothermia": "低体温",
-}
+
+def _source_label(name: str) -> str:
+    """A case field's label as the model writes it (Chinese), whatever language is active."""
+    column = next(f for f in Case._meta.local_fields if f.name == name)
+    with translation.override(None):
+        return str(column.verbose_name)
+
+
+# Header names: the English field name or the model's Chinese label, both accepted (case and spaces ignored).
+HEADER_LABELS: dict[str, str] = {name: _source_label(name) for name in CASE_COLUMNS[1:]}
+HEADER_LABELS["asa"] = "ASA分级"  # as exports spell it; the model's "ASA 分级" matches too, spaces being ignored
 _HEADERS: dict[str, str] = {}
 for _name, _label in HEADER_LABELS.items():
     _HEADERS[_name] = _name
