@@ -6,7 +6,8 @@
   straight into `indicators_case` (or, when some cases are stored already, into the staging table and
   merged), checked a megabyte at a time by one regular expression, its rollup counted on the way;
 - the rollup's recount (`rollup_insert`, one `INSERT … SELECT … GROUP BY`) and its COPY;
-- the lock that makes imports of one hospital take turns (`lock_hospital`).
+- the lock that makes imports of one hospital take turns (`lock_hospital`);
+- a running job's progress, written on a connection of its own (`progress_write`).
 
 Every identifier in these statements is a module constant or the model's own table or column name,
 never user input (S608).
@@ -19,14 +20,14 @@ import datetime
 import io
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from django.db import ProgrammingError, connection, transaction
 
 from accounts.models import Hospital
 
-from ..models import CASE_FACTS, AnesthesiaType, Case, CaseRollup
+from ..models import CASE_FACTS, AnesthesiaType, Case, CaseImport, CaseRollup
 from .reading import CaseFileError
 from .validating import BOOL_FIELDS, CASE_COLUMNS, Validated, header_columns
 
@@ -122,8 +123,11 @@ class _CanonicalStream:
     line that is not canonical raises `_Fallback`, which aborts the COPY.
     """
 
-    def __init__(self, text: IO[str], columns: list[str], hospital_id: int) -> None:
+    def __init__(
+        self, text: IO[str], columns: list[str], hospital_id: int, progress: Callable[[int], None] | None = None
+    ) -> None:
         self.text = text
+        self.progress = progress
         self.prefix = f"{hospital_id},"
         line = ",".join(_CELL[c] for c in columns)
         self.chunk_re = re.compile(f"(?:{line}\n)*+")
@@ -166,6 +170,8 @@ class _CanonicalStream:
             raise _Fallback
         self.lines += chunk.count("\n")
         self.counts.update(self.key_re.findall(chunk))
+        if self.progress is not None:
+            self.progress(self.lines)
         return self.prefix + chunk[:-1].replace("\n", "\n" + self.prefix) + "\n"
 
 
@@ -236,7 +242,9 @@ def _copy_rollup(rows: list[tuple[Any, ...]]) -> None:
         )
 
 
-def _stream_copy(file: IO[bytes], hospital: Hospital, table: str) -> tuple[list[str], _CanonicalStream]:
+def _stream_copy(
+    file: IO[bytes], hospital: Hospital, table: str, progress: Callable[[int], None] | None = None
+) -> tuple[list[str], _CanonicalStream]:
     """COPY a canonical CSV into `table` through `_CanonicalStream`; `_Fallback` if the file is not one.
 
     Raised, not returned: a COPY that failed leaves the transaction aborted, so the caller's savepoint must
@@ -257,7 +265,7 @@ def _stream_copy(file: IO[bytes], hospital: Hospital, table: str) -> tuple[list[
         if None in columns:
             raise _Fallback
         names = [c for c in columns if c]
-        stream = _CanonicalStream(text, names, hospital.pk)
+        stream = _CanonicalStream(text, names, hospital.pk, progress)
         try:
             with connection.cursor() as cursor:
                 cursor.copy_expert(
@@ -289,7 +297,7 @@ def stream(hospital: Hospital, file: IO[bytes], out: Validated) -> tuple[bool, s
 
     try:
         with transaction.atomic():
-            names, stream = _stream_copy(file, hospital, Case._meta.db_table)
+            names, stream = _stream_copy(file, hospital, Case._meta.db_table, out.progress)
             rollup = _rollup_rows(hospital.pk, names, stream.counts)
             _copy_rollup(rollup)
             out.rows = out.accepted = stream.lines
@@ -303,7 +311,7 @@ def stream(hospital: Hospital, file: IO[bytes], out: Validated) -> tuple[bool, s
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
             cursor.execute(f"CREATE TEMP TABLE {STAGE} (LIKE {Case._meta.db_table} INCLUDING DEFAULTS)")
-            names, stream = _stream_copy(file, hospital, STAGE)
+            names, stream = _stream_copy(file, hospital, STAGE, out.progress)
             moved = merge(cursor, hospital)
     except _Fallback:
         return None
@@ -338,3 +346,18 @@ def rollup_insert(*, hospital_id: int, months: set[tuple[int, int]]) -> None:
             "AND date < %s AND date_trunc('month', date)::date = ANY(%s) GROUP BY 1, 2, 3, 4) grouped",
             [hospital_id, hospital_id, starts[0], end, starts],
         )
+
+
+# ---------------------------------------------------------- a job's progress --
+
+
+def progress_write(side: Any, *, job_id: int, attempt: int, rows: int, bytes_read: int) -> bool:
+    """Write a running import's counters through `side`, a connection of its own in autocommit, so they
+    show while the import's transaction is still open; only while the claim of attempt `attempt` stands."""
+    with side.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {CaseImport._meta.db_table} SET rows_read = %s, bytes_read = %s "  # noqa: S608
+            "WHERE id = %s AND status = %s AND attempts = %s",
+            [rows, bytes_read, job_id, CaseImport.Status.RUNNING.value, attempt],
+        )
+        return bool(cursor.rowcount)

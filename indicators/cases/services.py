@@ -1,12 +1,19 @@
-"""The case import service: one file for one hospital, through the streaming or the checking path, audited."""
+"""The case import service: one file for one hospital, through the streaming or the checking path, audited.
+
+`case_import` imports a file at once (the upload request of a small file, `manage.py import_cases`);
+`import_file` is the part it shares with a queued job (`indicators.cases.jobs`), which hands in its
+own way of saving the finished row (only while its claim stands) and of telling its progress.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Hospital
@@ -23,6 +30,27 @@ class _Rejected(Exception):
     """The file has errors and a partial import was not asked for: roll back."""
 
 
+class ClaimLost(Exception):
+    """The job's claim ran out before its outcome could be saved: the import is rolled back, nothing is saved."""
+
+
+def may_import(actor: Any, hospital: Hospital) -> None:
+    """403 unless `actor` may import cases for `hospital`; None is the operator at the console, who needs no role."""
+    if actor is not None and not can_enter(actor, hospital):
+        raise PermissionDenied(_("只有本院科室人员或质控中心可以导入病例。"))
+
+
+def file_size(file: IO[bytes]) -> int:
+    """The size of an upload (or any seekable file) in bytes, leaving it at its start."""
+    size = getattr(file, "size", None)
+    if isinstance(size, int):
+        return size
+    file.seek(0, 2)
+    size = file.tell()
+    file.seek(0)
+    return size
+
+
 def case_import(
     *, actor: Any, hospital: Hospital, file: IO[bytes], name: str = "", partial: bool = False
 ) -> CaseImport:
@@ -31,16 +59,42 @@ def case_import(
     Returns the saved CaseImport (status imported, partial or rejected) with the first 1000 errors.
     `actor=None` is a console import (manage.py import_cases) and is not permission-checked.
     """
-    # actor None is the operator at the console (manage.py import_cases), who needs no role.
-    if actor is not None and not can_enter(actor, hospital):
-        raise PermissionDenied(_("只有本院科室人员或质控中心可以导入病例。"))
+    may_import(actor, hospital)
     job = CaseImport(
         hospital=hospital,
         uploaded_by=actor if getattr(actor, "pk", None) else None,
         file_name=(name or getattr(file, "name", "") or "")[:255],
         sha256=file_sha256(file),
+        size=file_size(file),
+        partial=partial,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        status=CaseImport.Status.RUNNING,
+        attempts=1,
+        started=timezone.now(),
     )
-    out = Validated()
+    return import_file(job=job, file=file, actor=actor)
+
+
+def _save(job: CaseImport) -> bool:
+    job.save()
+    return True
+
+
+def import_file(
+    *,
+    job: CaseImport,
+    file: IO[bytes],
+    actor: Any,
+    progress: Callable[[int], None] | None = None,
+    save: Callable[[CaseImport], bool] = _save,
+) -> CaseImport:
+    """Import `file` into `job.hospital` as `job` asks (partial or not), and save the job's outcome with `save`.
+
+    The cases and the job's outcome are written in one transaction; `save` returning False (a claim
+    that ran out) rolls the cases back and raises `ClaimLost`. `progress` is told the rows read so far.
+    """
+    hospital, partial = job.hospital, job.partial
+    out = Validated(progress=progress)
     on_postgres = connection.vendor == "postgresql"
     try:
         with transaction.atomic():
@@ -71,22 +125,26 @@ def case_import(
             storing.period_values_recompute(hospital=hospital, months=out.months | moved, actor=actor, recount=recount)
             job.status = CaseImport.Status.PARTIAL if out.error_count else CaseImport.Status.IMPORTED
             job.imported = out.accepted
-            _finish(job, out)
+            _finish(job, out, save)
     except CaseFileError as exc:
         out.errors, out.error_count = exc.errors[:MAX_STORED_ERRORS], len(exc.errors)
         job.status, job.imported = CaseImport.Status.REJECTED, 0
-        _finish(job, out)
+        with transaction.atomic():
+            _finish(job, out, save)
     except _Rejected:
         job.status, job.imported = CaseImport.Status.REJECTED, 0
-        _finish(job, out)
+        with transaction.atomic():
+            _finish(job, out, save)
     return job
 
 
-def _finish(job: CaseImport, out: Validated) -> None:
+def _finish(job: CaseImport, out: Validated, save: Callable[[CaseImport], bool]) -> None:
     job.rows, job.rejected = out.rows, out.rejected
     job.errors = out.errors
+    job.rows_read, job.bytes_read = out.rows, job.size
     job.finished = timezone.now()
-    job.save()
+    if not save(job):
+        raise ClaimLost
     audit_record(
         actor=job.uploaded_by,
         action="indicator.case_import",

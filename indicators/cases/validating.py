@@ -7,7 +7,7 @@ the other paths write rows in that order.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,8 @@ BOOL_FIELDS: tuple[str, ...] = CASE_FLAGS
 CASE_COLUMNS: tuple[str, ...] = ("hospital_id", "case_id", "date", "anesthesia_type", "asa", *BOOL_FIELDS)
 REQUIRED = ("case_id", "date", "anesthesia_type")
 MAX_STORED_ERRORS = 1000
+# How often (in lines) the checking path tells its progress.
+PROGRESS_LINES = 10_000
 
 
 def _source_label(name: str) -> str:
@@ -81,6 +83,8 @@ class Validated:
     error_count: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     months: set[tuple[int, int]] = field(default_factory=set)
+    # Told the number of rows read so far, now and then while a file is read (a job's progress).
+    progress: Callable[[int], None] | None = None
 
     def error(self, row: int, column: str, reason: str) -> None:
         self.error_count += 1
@@ -129,7 +133,10 @@ def validate_rows(rows: Iterable[list[str]], hospital_id: int, out: Validated) -
     bools = [(name, index.get(name)) for name in BOOL_FIELDS]
     seen: dict[str, int] = {}
     months = out.months
+    progress = out.progress
     for line, cells in enumerate(iterator, start=2):
+        if progress is not None and line % PROGRESS_LINES == 0:
+            progress(out.rows)
         if len(cells) < width:
             if not any(c.strip() for c in cells):
                 continue  # blank line
