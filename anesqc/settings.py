@@ -388,8 +388,24 @@ if not 10 <= REPORT_TIME_LIMIT < _visibility:
     )
 if REPORT_MAX_ATTEMPTS < 1 or REPORT_REQUEUE_AFTER < 1 or REPORT_SWEEP_EVERY < 1:
     raise ImproperlyConfigured("REPORT_MAX_ATTEMPTS, REPORT_REQUEUE_AFTER and REPORT_SWEEP_EVERY must be positive.")
+
+# Case imports: a file of at most CASE_IMPORT_INLINE_BYTES is imported inside its upload request; a
+# larger one is stored and imported by a worker (indicators.tasks.run_case_import), which is killed
+# after CASE_IMPORT_TIME_LIMIT seconds (soft limit at 80%). Like REPORT_TIME_LIMIT, the limit must stay
+# below the broker's visibility timeout, and a claim on an import lasts that long plus a margin.
+CASE_IMPORT_INLINE_BYTES = env.int("CASE_IMPORT_INLINE_BYTES", default=2 * 1024 * 1024)
+CASE_IMPORT_TIME_LIMIT = env.int("CASE_IMPORT_TIME_LIMIT", default=1800)
+if CASE_IMPORT_INLINE_BYTES < 0:
+    raise ImproperlyConfigured(f"CASE_IMPORT_INLINE_BYTES={CASE_IMPORT_INLINE_BYTES} must not be negative.")
+if not 10 <= CASE_IMPORT_TIME_LIMIT < _visibility:
+    raise ImproperlyConfigured(
+        f"CASE_IMPORT_TIME_LIMIT={CASE_IMPORT_TIME_LIMIT} must be at least 10 seconds and below the broker's "
+        f"visibility timeout ({_visibility} s)."
+    )
 CELERY_BEAT_SCHEDULE = {
     "reports-sweep": {"task": "reports.tasks.sweep_reports", "schedule": float(REPORT_SWEEP_EVERY)},
+    # Case imports that never reached the broker, or whose worker was lost, are queued again.
+    "case-imports-sweep": {"task": "indicators.tasks.sweep_case_imports", "schedule": 60.0},
 }
 
 LOGGING = {

@@ -49,6 +49,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "round.assign_inspector": gettext_lazy("轮次指派专家"),
     "indicator.value": gettext_lazy("填报指标数据"),
     "indicator.case_import": gettext_lazy("导入病例"),
+    "indicator.case_import_request": gettext_lazy("上传病例文件（后台导入）"),
     "report.request": gettext_lazy("申请报告"),
     "report.download": gettext_lazy("下载报告"),
     "auth.login": gettext_lazy("登录"),

@@ -1,14 +1,20 @@
-"""Case-file upload: a browser page and an API endpoint, both calling `cases.case_import`."""
+"""Case-file upload and case-import jobs: browser pages and API endpoints, thin over `cases.jobs`.
+
+A small file is imported inside the upload request (the page shows the result, the API answers 201,
+or 400 when the file is refused); a larger one becomes a job (the page moves to the job's page, the
+API answers 202). A job's status is one fragment: its page shows it, and it polls itself with htmx
+until the job has ended. Only who may see the hospital sees its imports; a foreign one answers 404.
+"""
 
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.urls import path
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -21,31 +27,52 @@ from rest_framework.views import APIView
 
 from accounts.models import Hospital
 from accounts.selectors import hospitals_visible_to
+from common.http import HtmxHttpRequest
 
-from .cases import case_import
+from . import selectors
+from .cases import jobs
 from .models import CaseImport
 from .services import can_enter
 
 TRUE = {"1", "true", "on", "yes"}
 
 
-def job_data(job: CaseImport) -> dict[str, Any]:
+def job_data(job: CaseImport, request: Request | None = None) -> dict[str, Any]:
+    """A case import as JSON: the outcome once it has ended, its progress while it runs."""
+    url = reverse("v1:case-import-detail", kwargs={"pk": job.pk})
     return {
         "id": job.pk,
+        "url": request.build_absolute_uri(url) if request is not None else url,
+        "hospital": job.hospital_id,
         "file_name": job.file_name,
         "sha256": job.sha256,
+        "size": job.size,
+        "partial": job.partial,
         "status": job.status,
+        "rows_read": job.rows_read,
+        "bytes_read": job.bytes_read,
+        "percent": job.percent,
         "rows": job.rows,
         "imported": job.imported,
         "rejected": job.rejected,
         "errors": job.errors,
+        "error": job.error,
+        "attempts": job.attempts,
+        "created": job.created,
+        "started": job.started,
+        "finished": job.finished,
     }
+
+
+def _language(request: Any) -> str:
+    return getattr(request, "LANGUAGE_CODE", "") or ""
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def case_upload(request: HttpRequest, hospital_id: int) -> HttpResponse:
-    """GET: the upload form and recent imports; POST: import a file and show every error by row and column."""
+def case_upload(request: HtmxHttpRequest, hospital_id: int) -> HttpResponse:
+    """GET: the upload form and recent imports; POST: import a small file and show every error by row and
+    column, or queue a larger one and move to its page."""
     hospital: Hospital = get_object_or_404(hospitals_visible_to(request.user), pk=hospital_id)
     if not can_enter(request.user, hospital):
         raise PermissionDenied
@@ -56,14 +83,17 @@ def case_upload(request: HttpRequest, hospital_id: int) -> HttpResponse:
         if upload is None:
             missing = True
         else:
-            job = case_import(
+            job = jobs.case_import_request(
                 actor=request.user,
                 hospital=hospital,
-                file=upload,
+                upload=upload,
                 name=upload.name or "",
                 partial=request.POST.get("partial", "") in TRUE,
+                language=_language(request),
             )
-    recent = CaseImport.objects.filter(hospital=hospital).select_related("uploaded_by")[:10]
+            if not job.is_finished:
+                return redirect("case-import-detail", pk=job.pk)
+    recent = selectors.recent_case_imports(request.user, hospital)
     return render(
         request,
         "indicators/case_upload.html",
@@ -72,12 +102,30 @@ def case_upload(request: HttpRequest, hospital_id: int) -> HttpResponse:
     )
 
 
+@login_required
+@require_safe
+def case_import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """One case import: its status and progress, then its outcome; for htmx the status fragment, which polls."""
+    job = get_object_or_404(selectors.case_imports_visible_to(request.user), pk=pk)
+    if request.htmx:
+        return render(request, "indicators/partials/case_import_status.html", {"job": job})
+    context = {"job": job, "hospital": job.hospital, "may_upload": can_enter(request.user, job.hospital)}
+    return render(request, "indicators/case_import_detail.html", context)
+
+
 class HospitalCaseImport(APIView):
-    """POST multipart `file` (and optional `partial`): import a case file; 201 imported, 400 rejected."""
+    """POST multipart `file` (and optional `partial`): import a case file.
+
+    A small file is imported at once: 201 imported (or partially), 400 refused, with its errors. A larger
+    one is queued: 202 with the job, whose `url` tells its progress and, once it has ended, its outcome.
+    """
 
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request={"multipart/form-data": OpenApiTypes.OBJECT}, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request={"multipart/form-data": OpenApiTypes.OBJECT},
+        responses={201: OpenApiTypes.OBJECT, 202: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+    )
     def post(self, request: Request, hospital_id: int) -> Response:
         hospital = get_object_or_404(hospitals_visible_to(request.user), pk=hospital_id)
         if not can_enter(request.user, hospital):
@@ -86,12 +134,38 @@ class HospitalCaseImport(APIView):
         if upload is None:
             raise ApiValidationError({"file": [_("请选择要上传的文件。")]})
         partial = str(request.POST.get("partial", "")).lower() in TRUE
-        job = case_import(actor=request.user, hospital=hospital, file=upload, name=upload.name or "", partial=partial)
-        code = status.HTTP_400_BAD_REQUEST if job.status == CaseImport.Status.REJECTED else status.HTTP_201_CREATED
-        return Response(job_data(job), status=code)
+        job = jobs.case_import_request(
+            actor=request.user,
+            hospital=hospital,
+            upload=upload,
+            name=upload.name or "",
+            partial=partial,
+            language=_language(request),
+        )
+        code: int
+        if not job.is_finished:
+            code = status.HTTP_202_ACCEPTED
+        elif job.status == CaseImport.Status.REJECTED:
+            code = status.HTTP_400_BAD_REQUEST
+        else:
+            code = status.HTTP_201_CREATED
+        return Response(job_data(job, request), status=code)
 
 
-urlpatterns = [path("hospitals/<int:hospital_id>/cases/", case_upload, name="hospital-cases")]
+class CaseImportDetail(APIView):
+    """GET one case import the caller may see (another hospital's answers 404): status, progress, outcome."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, pk: int) -> Response:
+        job = get_object_or_404(selectors.case_imports_visible_to(request.user), pk=pk)
+        return Response(job_data(job, request))
+
+
+urlpatterns = [
+    path("hospitals/<int:hospital_id>/cases/", case_upload, name="hospital-cases"),
+    path("case-imports/<int:pk>/", case_import_detail, name="case-import-detail"),
+]
 api_urlpatterns = [
     path("hospitals/<int:hospital_id>/cases/", HospitalCaseImport.as_view(), name="hospital-case-import"),
+    path("case-imports/<int:pk>/", CaseImportDetail.as_view(), name="case-import-detail"),
 ]

@@ -16,29 +16,13 @@ from django.db import transaction
 from accounts.models import Level
 from scoring.models import Criterion
 
-from .models import Comparator, Direction, Indicator, IndicatorSet, Unit
+from . import models
+from .models import AnesthesiaType, Comparator, Direction, Indicator, IndicatorSet, Unit
 
 FORMAT = "anesqc-indicators/1"
-ANESTHESIA_TYPES = {"general", "neuraxial", "epidural", "spinal", "combined_spinal_epidural", "nerve_block", "other"}
-CASE_FLAGS = {
-    "emergency",
-    "block_failed",
-    "anesthesia_death",
-    "post_spinal_headache",
-    "invasive_anesthesia_procedure",
-    "invasive_anesthesia_infection",
-    "invasive_monitoring_procedure",
-    "invasive_monitoring_infection",
-    "dural_puncture",
-    "epidural_vessel_injury",
-    "neuro_complication",
-    "paraplegia",
-    "labor_analgesia",
-    "vaginal_delivery",
-    "trial_of_labor_converted_to_caesarean",
-    "unplanned_return_to_or",
-    "hypothermia",
-}
+# What an indicator's case filter may name: the case model's own codes and flags, never a copy of them.
+ANESTHESIA_TYPES: frozenset[str] = frozenset(AnesthesiaType.values)
+CASE_FLAGS: frozenset[str] = frozenset(models.CASE_FLAGS)
 
 
 class IndicatorFileError(ValueError):

@@ -1,5 +1,7 @@
 """Quality-control indicators as data, and the counts departments report for them month by month."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -128,7 +130,7 @@ class PeriodValue(models.Model):
 
 
 class AnesthesiaType(models.TextChoices):
-    """How a case was anaesthetised; the codes of `definitions.ANESTHESIA_TYPES`."""
+    """How a case was anaesthetised; an indicator's case filter names these codes (`definitions.ANESTHESIA_TYPES`)."""
 
     GENERAL = "general", _("全身麻醉")
     NEURAXIAL = "neuraxial", _("椎管内麻醉")
@@ -190,7 +192,7 @@ class Case(models.Model):
 class CaseRollup(models.Model):
     """Cases counted by hospital, month and every case fact (type, ASA, flags): what the indicators aggregate.
 
-    Refreshed by the case import for the hospital-months it touches (`indicators.cases.rollup_refresh`), so
+    Refreshed by the case import for the hospital-months it touches (`indicators.cases.storing.rollup_refresh`), so
     aggregating every indicator reads one row per distinct combination instead of every case.
     """
 
@@ -208,23 +210,43 @@ class CaseRollup(models.Model):
         return f"{self.hospital_id}:{self.year}-{self.month:02d}×{self.n}"
 
 
+# The case's yes/no facts, in the model's order: the one list of flags. The import's columns, the
+# definitions' case filters, the rollup and the sample-file generator all read it from here.
+CASE_FLAGS: tuple[str, ...] = tuple(f.name for f in Case._meta.local_fields if isinstance(f, models.BooleanField))
 # The rollup's fact columns are exactly the case's: anesthesia type, ASA and every flag.
-CASE_FACTS: tuple[str, ...] = tuple(
-    f.name
-    for f in Case._meta.local_fields
-    if f.name == "anesthesia_type" or f.name == "asa" or isinstance(f, models.BooleanField)
-)
+CASE_FACTS: tuple[str, ...] = ("anesthesia_type", "asa", *CASE_FLAGS)
 for _name in CASE_FACTS:
     CaseRollup.add_to_class(_name, next(f for f in Case._meta.local_fields if f.name == _name).clone())
 
 
-class CaseImport(models.Model):
-    """One upload of a case file: who, what file, how many rows were imported or rejected, and the first errors."""
+def case_import_path(job: "CaseImport", filename: str) -> str:
+    """Where a queued upload waits for its import: `case-imports/<hospital>/<random UUID>.<csv|xlsx>`."""
+    suffix = "xlsx" if filename.lower().endswith(".xlsx") else "csv"
+    return f"case-imports/{job.hospital_id}/{uuid.uuid4().hex}.{suffix}"
 
-    class Status(models.TextChoices):
-        IMPORTED = "imported", _("已导入")
-        PARTIAL = "partial", _("部分导入")
-        REJECTED = "rejected", _("已拒绝")
+
+class CaseImportStatus(models.TextChoices):
+    """queued → running → imported, partial or rejected (the file's verdict), or failed (the job's)."""
+
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("导入中")
+    IMPORTED = "imported", _("已导入")
+    PARTIAL = "partial", _("部分导入")
+    REJECTED = "rejected", _("已拒绝")
+    FAILED = "failed", _("失败")
+
+
+class CaseImport(models.Model):
+    """One upload of a case file: who, what file, how many rows were imported or rejected, and the first errors.
+
+    A small file is imported inside the upload request and its row saved once finished. A larger one is a
+    job: the upload is stored (`file`, removed when the job ends), the row waits queued until a worker
+    claims it (running, `attempts` counts the claims, `lease_until` is when a claim runs out) and
+    imports it, writing `rows_read` and `bytes_read` as it goes; it ends imported, partial, rejected
+    (the file's errors) or failed (`error`: the job itself could not finish).
+    """
+
+    Status = CaseImportStatus
 
     hospital = models.ForeignKey(Hospital, on_delete=models.CASCADE, related_name="case_imports")
     uploaded_by = models.ForeignKey(
@@ -232,19 +254,60 @@ class CaseImport(models.Model):
     )
     file_name = models.CharField(_("文件名"), max_length=255)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveBigIntegerField(_("大小（字节）"), default=0)
+    # What was asked: only the valid rows, and the language the messages are written in.
+    partial = models.BooleanField(_("仅导入有效行"), default=False)
+    language = models.CharField(_("语言"), max_length=10, default="zh-hans")
+    # The stored upload of a queued or running job; empty once it has ended (the file is removed then).
+    file = models.FileField(_("待导入文件"), upload_to=case_import_path, max_length=255, blank=True)
     rows = models.PositiveIntegerField(_("行数"), default=0)
     imported = models.PositiveIntegerField(_("导入行数"), default=0)
     rejected = models.PositiveIntegerField(_("拒绝行数"), default=0)
-    status = models.CharField(_("状态"), max_length=8, choices=Status.choices)
+    status = models.CharField(
+        _("状态"), max_length=8, choices=CaseImportStatus.choices, default=CaseImportStatus.QUEUED
+    )
     # [{"row": 3, "column": "asa", "reason": "..."}], at most the first 1000.
     errors = models.JSONField(_("错误"), default=list, blank=True)
+    # Progress of a running job, written while its import runs (PostgreSQL); the totals once it has ended.
+    rows_read = models.PositiveIntegerField(_("已读取行数"), default=0)
+    bytes_read = models.PositiveBigIntegerField(_("已读取字节数"), default=0)
+    # Why a job failed (not the file's errors, which are `errors`).
+    error = models.TextField(_("失败原因"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    worker = models.CharField(_("执行者"), max_length=200, blank=True)
+    lease_until = models.DateTimeField(_("占用至"), null=True, blank=True)
     created = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    queued = models.DateTimeField(_("入队时间"), null=True, blank=True)
+    started = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]
         verbose_name = _("病例导入")
         verbose_name_plural = _("病例导入")
+        indexes = [models.Index(fields=["status", "queued"], name="caseimport_status_queued")]
+        constraints = [
+            models.CheckConstraint(name="caseimport_status_valid", condition=Q(status__in=CaseImportStatus.values)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in CASE_IMPORT_FINISHED
+
+    @property
+    def percent(self) -> int:
+        """How far a running job has read its file, 0–100 (by bytes: rows are not known before the end)."""
+        if self.is_finished:
+            return 100
+        return min(99, self.bytes_read * 100 // self.size) if self.size else 0
+
+
+CASE_IMPORT_FINISHED = (
+    CaseImportStatus.IMPORTED,
+    CaseImportStatus.PARTIAL,
+    CaseImportStatus.REJECTED,
+    CaseImportStatus.FAILED,
+)

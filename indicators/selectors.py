@@ -1,4 +1,4 @@
-"""Reads of indicators and of a hospital's rates, and the ratings indicators suggest for criteria."""
+"""Reads of indicators and of a hospital's rates, the ratings indicators suggest for criteria, and case imports."""
 
 from decimal import Decimal
 from typing import Any
@@ -6,9 +6,10 @@ from typing import Any
 from django.db.models import QuerySet
 
 from accounts.models import Hospital
+from accounts.selectors import scope_by_hospital
 
 from . import rates
-from .models import Indicator, PeriodValue
+from .models import CaseImport, Indicator, PeriodValue
 
 QUARTERS = {1: (1, 2, 3), 2: (4, 5, 6), 3: (7, 8, 9), 4: (10, 11, 12)}
 
@@ -83,3 +84,15 @@ def suggestions_for(hospital: Hospital, year: int) -> dict[str, dict[str, Any]]:
         }
         for code, pairs in by_code.items()
     }
+
+
+def case_imports_visible_to(user: Any) -> QuerySet[CaseImport]:
+    """Case imports of the hospitals the user may see, with hospital and uploader; the one scope for pages and API."""
+    return scope_by_hospital(CaseImport.objects.select_related("hospital", "uploaded_by"), user)
+
+
+def recent_case_imports(user: Any, hospital: Hospital, *, limit: int = 10) -> list[CaseImport]:
+    """The latest imports of one hospital the user may see, newest first (one query)."""
+    return list(
+        case_imports_visible_to(user).filter(hospital=hospital).defer("errors").order_by("-created", "-id")[:limit]
+    )

@@ -84,6 +84,8 @@ def known_path_parameters(world: World, path: str, target: str) -> dict[str, Any
         values["criterion_code"] = CRITERION
     elif path.startswith("/api/v1/assignments/"):
         values["id"] = objects.assignment.pk
+    elif path.startswith("/api/v1/case-imports/"):
+        values["id"] = objects.case_import.pk
     elif path.startswith("/api/v1/hospitals/"):
         values["id"] = objects.hospital.pk
         values["code"] = world.indicator.code

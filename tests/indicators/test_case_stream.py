@@ -10,8 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Hospital, Level
-from indicators import cases
-from indicators.cases import BOOL_FIELDS, case_import
+from indicators.cases import BOOL_FIELDS, case_import, postgres, storing
 from indicators.models import Case, CaseImport, CaseRollup, PeriodValue
 from tests.conftest import Cast
 
@@ -51,14 +50,14 @@ def paths(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records which path each import took: "new" (streamed into the table), "upsert" (streamed into
     staging and merged) or "checked"."""
     taken: list[str] = []
-    stream = cases._stream_postgres
+    stream = postgres.stream
 
     def spy(*args: Any) -> Any:
         result = stream(*args)
         taken.append("checked" if result is None else "upsert" if result[0] else "new")
         return result
 
-    monkeypatch.setattr(cases, "_stream_postgres", spy)
+    monkeypatch.setattr(postgres, "stream", spy)
     return taken
 
 
@@ -75,7 +74,7 @@ def snapshot(hospital_id: int) -> tuple[Any, ...]:
 
 def checked_only(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     def off() -> None:
-        monkeypatch.setattr(cases, "_stream_postgres", lambda *args: None)
+        monkeypatch.setattr(postgres, "stream", lambda *args: None)
 
     return off
 
@@ -160,7 +159,7 @@ def test_a_streamed_error_free_import_stores_nothing_when_a_later_check_fails(
     def boom(**kwargs: Any) -> int:
         raise RuntimeError("after the COPY")
 
-    monkeypatch.setattr(cases, "period_values_recompute", boom)
+    monkeypatch.setattr(storing, "period_values_recompute", boom)
     with pytest.raises(RuntimeError):
         case_import(actor=cast.head_a, hospital=cast.hospital_a, file=csv_file(canonical(40)))
     assert not Case.objects.exists() and not CaseRollup.objects.exists()
@@ -192,7 +191,7 @@ def test_streaming_and_checking_agree_on_any_file(
             job = case_import(actor=None, hospital=hospital, file=csv_file(text), partial=partial)
             outcomes.append(((job.status, job.rows, job.imported, job.errors), snapshot(hospital.pk)))
             transaction.set_rollback(True)
-        monkeypatch.setattr(cases, "_stream_postgres", lambda *args: None)
+        monkeypatch.setattr(postgres, "stream", lambda *args: None)
     monkeypatch.undo()
     assert outcomes[0] == outcomes[1]
 

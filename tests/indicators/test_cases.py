@@ -7,10 +7,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.db.models import BooleanField
 from django.test import Client
 
 from audit.models import AuditEvent
-from indicators.cases import BOOL_FIELDS, case_counts, case_import
+from indicators.cases import BOOL_FIELDS, HEADER_LABELS, case_counts, case_import
 from indicators.definitions import CASE_FLAGS
 from indicators.models import Case, CaseImport, Indicator, PeriodValue
 from tests.conftest import CAST, Cast
@@ -36,8 +37,11 @@ def counts(hospital_id: int) -> dict[tuple[str, int, int], tuple[int, int]]:
     }
 
 
-def test_flag_columns_are_the_case_schema() -> None:
-    assert set(BOOL_FIELDS) == CASE_FLAGS
+def test_the_flag_columns_and_their_labels_come_from_the_case_model() -> None:
+    flags = [f.name for f in Case._meta.local_fields if isinstance(f, BooleanField)]
+    assert list(BOOL_FIELDS) == flags and set(flags) == CASE_FLAGS
+    assert HEADER_LABELS["emergency"] == "急诊" and HEADER_LABELS["hypothermia"] == "低体温"
+    assert HEADER_LABELS["asa"] == "ASA分级"  # the exports' spelling, not the model's "ASA 分级"
 
 
 def test_malformed_file_reports_every_error_with_row_and_column_and_imports_nothing(cast: Cast) -> None:

@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 
+from indicators.models import CASE_FLAGS as MODEL_CASE_FLAGS
+from indicators.models import AnesthesiaType
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "fixtures" / "indicators.json"
 SKELETON = ROOT / "fixtures" / "cq2011-skeleton.csv"
@@ -25,28 +28,10 @@ INDICATORS: dict[str, dict[str, Any]] = {i["code"]: i for s in SETS for i in s["
 SET_OF: dict[str, dict[str, Any]] = {i["code"]: s for s in SETS for i in s["indicators"]}
 SIDES = [(code, side) for code in INDICATORS for side in ("numerator", "denominator")]
 
-# The case import schema: nothing else may appear in a "cases" filter.
-ANESTHESIA_TYPES = {"general", "neuraxial", "epidural", "spinal", "combined_spinal_epidural", "nerve_block", "other"}
+# The case import schema, read from the case model: nothing else may appear in a "cases" filter.
+ANESTHESIA_TYPES = set(AnesthesiaType.values)
 NEURAXIAL_SUBTYPES = {"epidural", "spinal", "combined_spinal_epidural"}
-CASE_FLAGS = {
-    "emergency",
-    "block_failed",
-    "anesthesia_death",
-    "post_spinal_headache",
-    "invasive_anesthesia_procedure",
-    "invasive_anesthesia_infection",
-    "invasive_monitoring_procedure",
-    "invasive_monitoring_infection",
-    "dural_puncture",
-    "epidural_vessel_injury",
-    "neuro_complication",
-    "paraplegia",
-    "labor_analgesia",
-    "vaginal_delivery",
-    "trial_of_labor_converted_to_caesarean",
-    "unplanned_return_to_or",
-    "hypothermia",
-}
+CASE_FLAGS = set(MODEL_CASE_FLAGS)
 CASE_FIELDS = {"anesthesia_type", "asa"} | CASE_FLAGS
 UNITS = {"percent", "permille", "ratio", "per_10000"}
 DIRECTIONS = {"higher", "lower"}

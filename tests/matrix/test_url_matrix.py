@@ -503,6 +503,14 @@ ROWS: list[Row] = [
         A=(OK, 403, 404, OK, OK, 404, LOGIN),
         B=(OK, 404, 404, 404, 404, OK, LOGIN),
     ),
+    # A case import is seen by whoever sees its hospital (its page polls while the import runs).
+    row(
+        "case-import-detail",
+        "GET",
+        obj("case_import"),
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+    ),
     # --- department profiles: kept by the department, qc_admin may correct ------------------------
     # A department has one hospital: its profile page is where it is sent.
     row("profile-home", "GET", _=(200, 200, 200, 302, 302, 302, LOGIN)),
@@ -627,6 +635,13 @@ ROWS: list[Row] = [
         hospital("hospital_id"),
         A=(OK, 403, 404, OK, OK, 404, 401),
         B=(OK, 404, 404, 404, 404, OK, 401),
+    ),
+    row(
+        "v1:case-import-detail",
+        "GET",
+        obj("case_import"),
+        A=(200, 200, 404, 200, 200, 404, 401),
+        B=(200, 404, 404, 404, 404, 200, 401),
     ),
     row("v1:hospital-list", "GET", _=API_SIGNED_IN_200),
     row("v1:hospital-list", "POST", _=API_QC_ONLY_WRITE),

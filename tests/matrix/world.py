@@ -7,6 +7,7 @@ Years keep the assessments of one hospital apart (one per hospital, standard, ki
 
 import datetime
 import hashlib
+import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -18,7 +19,8 @@ from departments.models import DepartmentProfile, ProfileDocument
 from departments.services import profile_document_upload, profile_save
 from evidence.models import Evidence
 from evidence.services import evidence_upload
-from indicators.models import Indicator
+from indicators.cases import case_import
+from indicators.models import CaseImport, Indicator
 from rectification.models import RectificationEvidence, RectificationItem
 from rectification.services import rectification_answer, rectification_plan_create
 from reports.models import JobStatus, ReportJob, ReportKind
@@ -63,6 +65,7 @@ class Objects:
     document: ProfileDocument
     report: ReportJob
     assignment: InspectorAssignment
+    case_import: CaseImport
 
 
 @dataclass
@@ -118,6 +121,9 @@ def _build(cast: Cast, target: str) -> Objects:
     report = ReportJob.objects.create(kind=ReportKind.ASSESSMENT, assessment=self_draft, requested_by=head)
     _finish(report)
 
+    cases = io.BytesIO(f"case_id,date,anesthesia_type\n{target}1,{YEAR}-03-01,general\n".encode())
+    imported = case_import(actor=head, hospital=hospital, file=cases, name="cases.csv")
+
     if target == A:
         assignment = InspectorAssignment.objects.get(inspector=cast.inspector, hospital=hospital)
     else:  # another inspector's, so the cast's inspector has nothing of B
@@ -139,6 +145,7 @@ def _build(cast: Cast, target: str) -> Objects:
         document=document,
         report=report,
         assignment=assignment,
+        case_import=imported,
     )
 
 

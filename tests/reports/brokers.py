@@ -4,6 +4,8 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from kombu import pools
+
 from anesqc.celery import app
 
 
@@ -18,6 +20,9 @@ def _reset_pools() -> None:
     if app._pool is not None:
         app._pool.force_close_all()
     app._pool = None
+    # The app's pool is kombu's pool for the URL, kept in kombu's registries: forget those too, or the next
+    # publish to a URL used before the switch would be handed the pool closed above.
+    pools.reset()
     amqp = app.__dict__.get("amqp")  # a cached property: absent until first used
     if amqp is not None:
         amqp._producer_pool = None

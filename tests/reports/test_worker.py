@@ -117,10 +117,16 @@ def start_worker(media_root: Path, tmp_path: Path) -> Iterator[Callable[..., Wor
     workers: list[Worker] = []
 
     def start(
-        *, broker_url: str = redis_url, concurrency: int = 1, beat: bool = False, pause_file: Path | None = None
+        *,
+        broker_url: str = redis_url,
+        concurrency: int = 1,
+        beat: bool = False,
+        pause_file: Path | None = None,
+        hooks: str = "tests.reports.worker_hooks",
+        env: dict[str, str] | None = None,
     ) -> Worker:
         log = tmp_path / f"worker-{len(workers)}.log"
-        env = {
+        environment = {
             **os.environ,
             "DATABASE_URL": test_database_url(),
             "REDIS_URL": broker_url,
@@ -133,19 +139,20 @@ def start_worker(media_root: Path, tmp_path: Path) -> Iterator[Callable[..., Wor
             "REPORT_SWEEP_EVERY": "1",
             "PYTHONPATH": str(ROOT),
             "ANESQC_TEST_PAUSE_FILE": str(pause_file or ""),
+            **(env or {}),
         }
         args = [
             sys.executable, "-m", "celery", "-A", "anesqc", "worker",
             "-n", f"reports-test-{uuid4().hex[:8]}@%h",
             "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
-            "-I", "tests.reports.worker_hooks",
+            "-I", hooks,
         ]  # fmt: skip
         if beat:
             args += ["-B", "-s", str(tmp_path / f"beat-{len(workers)}")]
         with log.open("wb") as out:
             process = subprocess.Popen(
-                args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                args, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
         worker = Worker(process, log)
         workers.append(worker)
