@@ -7,6 +7,8 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from common.filters import DateFilter, IdFilter
+
 from .models import AuditEvent
 
 
@@ -28,11 +30,11 @@ class AuditEventFilter(django_filters.FilterSet):
 
     actor = django_filters.CharFilter(field_name="actor_username", lookup_expr="iexact", label=_("操作人（用户名）"))
     action = django_filters.CharFilter(method="filter_action", label=_("操作"))
-    since = django_filters.DateFilter(method="filter_since", label=_("起始日期（UTC）"))
-    until = django_filters.DateFilter(method="filter_until", label=_("截止日期（UTC，含当日）"))
+    since = DateFilter(method="filter_since", label=_("起始日期（UTC）"))
+    until = DateFilter(method="filter_until", label=_("截止日期（UTC，含当日）"))
     # Plain numbers: the log keeps ids even of hospitals and assessments deleted since.
-    hospital = django_filters.NumberFilter(field_name="hospital_id", label=_("医院 ID"))
-    assessment = django_filters.NumberFilter(field_name="assessment_id", label=_("评审 ID"))
+    hospital = IdFilter(field_name="hospital_id", label=_("医院 ID"))
+    assessment = IdFilter(field_name="assessment_id", label=_("评审 ID"))
     object_type = django_filters.CharFilter(label=_("对象类型"))
     object_id = django_filters.CharFilter(label=_("对象 ID"))
     ip = IPAddressFilter(label=_("IP 地址"))

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from common.exports import csv_cell
+from common.filters import filter_status
 from common.http import HtmxHttpRequest
 
 from . import selectors
@@ -60,7 +61,7 @@ def audit_log(request: HtmxHttpRequest) -> HttpResponse:
         "query": query.urlencode(),
     }
     template = "audit/partials/log_rows.html" if request.htmx else "audit/log.html"
-    return render(request, template, context)
+    return render(request, template, context, status=filter_status(filterset))
 
 
 class _Echo:

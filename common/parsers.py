@@ -19,3 +19,5 @@ class DecimalJSONParser(JSONParser):
             return json.loads(stream.read().decode(encoding), parse_float=Decimal)
         except (ValueError, UnicodeDecodeError) as exc:
             raise exceptions.ParseError(_("JSON 格式错误：%(error)s") % {"error": exc}) from exc
+        except RecursionError as exc:  # [[[[…]]]] nested deeper than the interpreter's stack
+            raise exceptions.ParseError(_("JSON 格式错误：嵌套层次过深。")) from exc

@@ -6,6 +6,8 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from common.filters import IdFilter, YearFilter
+
 from .models import ItemStatus, RectificationItem
 from .selectors import overdue_q
 
@@ -16,8 +18,8 @@ class RectificationItemFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=ItemStatus.choices)
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("已逾期"))
     # A plain number, so a foreign hospital id and a missing one both give an empty list.
-    hospital = django_filters.NumberFilter(field_name="assessment__hospital_id")
-    year = django_filters.NumberFilter(field_name="assessment__year")
+    hospital = IdFilter(field_name="assessment__hospital_id")
+    year = YearFilter(field_name="assessment__year")
 
     class Meta:
         model = RectificationItem

@@ -7,7 +7,6 @@ swap 4xx answers); without JavaScript they redirect back to the item on success,
 page again with the errors and 400/409.
 """
 
-import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -24,11 +23,14 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.models import User
 from accounts.selectors import hospitals_visible_to
 from common.files import serve_stored_file
+from common.filters import filter_status
+from common.forms import field_errors
 from common.http import HtmxHttpRequest
 
 from . import permissions, selectors, services
 from .errors import ItemStateError
 from .filters import RectificationItemFilter
+from .forms import AssignForm
 from .models import ItemStatus, RectificationItem
 
 Errors = dict[str, list[str]]
@@ -52,10 +54,11 @@ def rectification_list(request: HtmxHttpRequest) -> HttpResponse:
         "has_any": bool(items) or visible.exists(),
         "statuses": ItemStatus.choices,
     }
+    status = filter_status(filterset)
     if request.htmx:
-        return TemplateResponse(request, "rectification/partials/item_rows.html", context)
+        return TemplateResponse(request, "rectification/partials/item_rows.html", context, status=status)
     context["hospitals"] = list(hospitals_visible_to(request.user))
-    return TemplateResponse(request, "rectification/item_list.html", context)
+    return TemplateResponse(request, "rectification/item_list.html", context, status=status)
 
 
 def _panel_context(
@@ -161,21 +164,16 @@ def rectification_assign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The QC side sets the owner (`owner`: a user id, or empty for nobody) and the due date (`due_date`)."""
     item = _visible_item(request, pk)
     services.rectification_manage_authorize(actor=request.user, item=item)
-    errors: Errors = {}
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        return _respond(request, pk, errors=field_errors(form.errors), status=400)
     owner = None
-    raw_owner = request.POST.get("owner", "").strip()
-    if raw_owner:
+    if form.cleaned_data["owner"] is not None:
         # The service decides who may own the item; an unknown id is just another bad choice.
-        owner = User.objects.filter(pk=raw_owner).first() if raw_owner.isdigit() else None
+        owner = User.objects.filter(pk=form.cleaned_data["owner"]).first()
         if owner is None:
-            errors["owner"] = [_("责任人须为该医院麻醉科的人员。")]
-    due_date = None
-    try:
-        due_date = datetime.date.fromisoformat(request.POST.get("due_date", "").strip())
-    except ValueError:
-        errors["due_date"] = [_("请填写整改期限，格式如 2026-05-31。")]
-    if errors:
-        return _respond(request, pk, errors=errors, status=400)
+            return _respond(request, pk, errors={"owner": [_("责任人须为该医院麻醉科的人员。")]}, status=400)
+    due_date = form.cleaned_data["due_date"]
     try:
         services.rectification_assign(actor=request.user, item=item, owner=owner, due_date=due_date)
     except ValidationError as exc:

@@ -4,6 +4,8 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from common.filters import IdFilter
+
 from .models import JobStatus, ReportJob, ReportKind
 
 
@@ -13,8 +15,8 @@ class ReportJobFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=ReportKind.choices)
     status = django_filters.ChoiceFilter(choices=JobStatus.choices)
     # Plain numbers, so a foreign id and a missing one both give an empty list.
-    assessment = django_filters.NumberFilter(field_name="assessment_id")
-    round = django_filters.NumberFilter(field_name="round_id")
+    assessment = IdFilter(field_name="assessment_id")
+    round = IdFilter(field_name="round_id")
     sha256 = django_filters.CharFilter(method="filter_sha256", label=_("SHA-256"))
 
     class Meta:

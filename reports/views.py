@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from common.filters import filter_status
 from common.http import HtmxHttpRequest
 from rounds.selectors import rounds_visible_to
 from scoring.selectors import assessments_visible_to
@@ -40,7 +41,7 @@ def report_list(request: HtmxHttpRequest) -> HttpResponse:
         "statuses": JobStatus.choices,
     }
     template = "reports/partials/report_rows.html" if request.htmx else "reports/report_list.html"
-    return render(request, template, context)
+    return render(request, template, context, status=filter_status(filterset))
 
 
 def _visible_job(request: HtmxHttpRequest, pk: int) -> ReportJob:

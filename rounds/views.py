@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Hospital, Role, User
+from common.filters import filter_status
 from common.forms import field_errors, messages_of
 from common.http import HtmxHttpRequest
 from scoring.models import Standard
@@ -73,14 +74,15 @@ def round_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     filterset = RoundHospitalFilter(request.GET, queryset=selectors.round_entries_visible_to(request.user))
     rows = selectors.round_board(rnd, request.user, filterset.qs)
     context: dict[str, Any] = {"round": rnd, "rows": rows, "filter": filterset, "is_admin": _is_admin(request)}
+    status = filter_status(filterset)
     if request.htmx and request.htmx.target == "board":
-        return render(request, "rounds/partials/board.html", context)
+        return render(request, "rounds/partials/board.html", context, status=status)
     if context["is_admin"]:
         taken = rnd.entries.values("hospital_id")
         context["addable"] = Hospital.objects.exclude(pk__in=taken).order_by("name")
         context["inspectors"] = User.objects.filter(role=Role.INSPECTOR, is_active=True).order_by("username")
         context["chapters"] = rnd.standard.chapters.order_by("number")
-    return render(request, "rounds/round_detail.html", context)
+    return render(request, "rounds/round_detail.html", context, status=status)
 
 
 @login_required

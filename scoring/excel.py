@@ -27,10 +27,10 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from common.numbers import fmt
+from common.xlsx import BROKEN_WORKBOOK
 
 from . import engine
 
@@ -632,7 +632,7 @@ def _open(file: IO[bytes]) -> Any:
     file.seek(0)
     try:
         return load_workbook(file, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except BROKEN_WORKBOOK as exc:
         raise ScoreSheetInvalid([SheetError(None, "", "", _("文件已损坏，无法读取。"))]) from exc
 
 
@@ -650,7 +650,7 @@ def _read_meta(book: Any) -> tuple[dict[str, str], dict[str, int]]:
         if not key:
             continue
         if in_versions:
-            if value.isdigit():
+            if value.isdecimal() and len(value) < 10:  # "²" is a digit int() cannot read
                 versions[key] = int(value)
         else:
             meta[key] = value
@@ -689,6 +689,8 @@ def read_sheet(file: IO[bytes]) -> ParsedSheet:
                 [SheetError(None, "", "", _("这不是本系统导出的评分表（缺少隐藏的标识页）。请先下载评分表再填写。"))]
             )
         rows = [tuple(r) for r in visible[0].iter_rows(min_row=1, max_row=MAX_ROWS + 1, values_only=True)]
+    except BROKEN_WORKBOOK as exc:  # the sheets are read lazily: broken XML shows only now
+        raise ScoreSheetInvalid([SheetError(None, "", "", _("文件已损坏，无法读取。"))]) from exc
     finally:
         book.close()
     if len(rows) > MAX_ROWS:
@@ -703,7 +705,7 @@ def read_sheet(file: IO[bytes]) -> ParsedSheet:
     columns = {key: (get_column_letter(index + 1), heading) for key, (index, heading) in found.items()}
 
     def parse_int(raw: str) -> int | None:
-        return int(raw) if raw.isdigit() else None
+        return int(raw) if raw.isdecimal() and len(raw) < 19 else None  # "²" is a digit int() cannot read
 
     sheet = ParsedSheet(
         standard_code=meta.get("standard", ""),

@@ -3,6 +3,7 @@
 import django_filters
 
 from accounts.models import Level
+from common.filters import IdFilter, YearFilter
 
 from .models import Assessment, AssessmentKind, AssessmentStatus
 
@@ -11,7 +12,8 @@ class AssessmentFilter(django_filters.FilterSet):
     """Filter assessments by hospital, level, district, kind, status, year and standard."""
 
     # A plain number, so a foreign hospital id and a missing one both give an empty list.
-    hospital = django_filters.NumberFilter(field_name="hospital_id")
+    hospital = IdFilter(field_name="hospital_id")
+    year = YearFilter()
     kind = django_filters.ChoiceFilter(choices=AssessmentKind.choices)
     status = django_filters.ChoiceFilter(choices=AssessmentStatus.choices)
     level = django_filters.ChoiceFilter(field_name="hospital__level", choices=Level.choices)

@@ -27,6 +27,7 @@ from accounts.selectors import hospitals_visible_to
 from audit import selectors as audit_selectors
 from audit.models import AuditEvent
 from common.exports import csv_cell
+from common.filters import filter_status
 from common.forms import field_errors, messages_of
 from common.http import HtmxHttpRequest
 from scoring import permissions
@@ -74,7 +75,7 @@ def assessment_list(request: HtmxHttpRequest) -> HttpResponse:
         "can_create": permissions.creatable_kinds(request.user),
     }
     template = "workspace/partials/assessment_rows.html" if request.htmx else "workspace/assessment_list.html"
-    return render(request, template, context)
+    return render(request, template, context, status=filter_status(filterset))
 
 
 @login_required

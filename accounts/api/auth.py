@@ -13,11 +13,13 @@ from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.security import confirmed_device, password_expired, second_factor_required
 from audit.services import audit_record
+from common.parsers import DecimalJSONParser
 
 from .tokens import token_refusal
 
@@ -42,6 +44,8 @@ class ObtainTokenView(ObtainAuthToken):
     """
 
     serializer_class = TokenRequestSerializer
+    # DRF's view names its own parsers; these are the API's (deeply nested JSON answers 400, not 500).
+    parser_classes = (DecimalJSONParser, FormParser, MultiPartParser)
 
     @extend_schema(
         request=TokenRequestSerializer,

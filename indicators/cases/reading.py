@@ -12,6 +12,7 @@ from typing import IO, Any
 from django.utils.translation import gettext as _
 
 from common.filetypes import ContentProblem, zip_limits
+from common.xlsx import BROKEN_WORKBOOK
 
 
 class CaseFileError(ValueError):
@@ -50,21 +51,31 @@ def _xlsx_rows(file: IO[bytes]) -> Iterator[list[str]]:
             else _("文件不是有效的 XLSX 工作簿。")
         )
         raise CaseFileError([{"row": 0, "column": "", "reason": reason}]) from exc
-    workbook = load_workbook(file, read_only=True, data_only=True)
+    broken = CaseFileError([{"row": 0, "column": "", "reason": _("文件不是有效的 XLSX 工作簿（已损坏或不完整）。")}])
+    try:
+        workbook = load_workbook(file, read_only=True, data_only=True)
+    except BROKEN_WORKBOOK as exc:
+        raise broken from exc
     try:
         sheet = workbook.worksheets[0]
-        for values in sheet.iter_rows(values_only=True):
+        for values in sheet.iter_rows(values_only=True):  # read lazily: broken XML shows only now
             yield [_cell(v) for v in values]
+    except BROKEN_WORKBOOK as exc:
+        raise broken from exc
     finally:
         workbook.close()
 
 
 def _csv_rows(file: IO[bytes]) -> Iterator[list[str]]:
     text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
     try:
-        yield from csv.reader(text)
+        yield from reader
     except UnicodeDecodeError as exc:
         raise CaseFileError([{"row": 0, "column": "", "reason": _("文件不是 UTF-8 编码的 CSV：%s") % exc}]) from exc
+    except csv.Error as exc:  # e.g. a field longer than the csv module's limit (131,072 characters)
+        reason = _("第 %(row)s 行无法读取：%(error)s") % {"row": reader.line_num, "error": exc}
+        raise CaseFileError([{"row": reader.line_num, "column": "", "reason": reason}]) from exc
     finally:
         text.detach()
 
