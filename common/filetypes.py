@@ -13,7 +13,9 @@ What is checked, beyond the leading bytes:
   them by chance less than once in 10^5 files of 20 MiB; the short ones (`<svg `, `<a `, event
   handlers) are looked for only where text lives (PNG text chunks, JPEG comments and XMP, GIF
   comments, WebP XMP).
-- PDFs may not carry JavaScript or launch actions.
+- PDFs are read by qpdf (`common.pdfcheck`): no JavaScript, launch or other actions that run
+  something or reach outside the file, no additional actions, embedded files, multimedia or XFA,
+  anywhere in the file; a PDF qpdf cannot fully read, or that needs a password, is refused.
 - Word and Excel packages (ZIP): the Office folder, no macro project, no member path leaving
   the package, and no zip bomb (Apache POI's rule: a member over 100 KiB may not inflate more than
   100 times; also caps on members and on the unpacked total). Every member is then inflated,
@@ -30,6 +32,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import IO
+
+from .pdfcheck import pdf_problem
 
 
 @dataclass(frozen=True)
@@ -97,12 +101,11 @@ IN_TEXT = re.compile(
     rb"<(?:script|iframe|object|embed|svg|html|body|head|img|a|meta|form|style|link|base|math|!doctype)[\s>/]"
     rb"|<\?php|javascript:|vbscript:|\son[a-z]+\s*="
 )
-PDF_ACTIVE = re.compile(rb"/JavaScript|/Launch\b")
 
 
 class ContentProblem(Exception):
-    """Why the bytes are refused: `code` is one of unknown, structure, markup, script, macro, bomb, archive_path,
-    encrypted; `detail` says what was found, for the log."""
+    """Why the bytes are refused: `code` is one of unknown, structure, markup, script, interactive, macro, bomb,
+    archive_path, encrypted, too_complex; `detail` says what was found, for the log."""
 
     def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(f"{code}: {detail}" if detail else code)
@@ -122,9 +125,10 @@ def identify(fh: IO[bytes]) -> Kind:
     finally:
         fh.seek(0)
     if head.startswith(PDF):
-        kind, text = KINDS["pdf"], []
-        _no_pdf_actions(data)
-    elif head.startswith(PNG):
+        _no_markup(data, [])  # first: cheaper, and an HTML polyglot is named as such even if qpdf cannot read it
+        _pdf(data)
+        return KINDS["pdf"]
+    if head.startswith(PNG):
         kind, text = KINDS["png"], _png_text(data)
     elif head.startswith(JPEG):
         kind, text = KINDS["jpeg"], _jpeg_text(data)
@@ -148,10 +152,10 @@ def _no_markup(data: bytes, text: list[bytes]) -> None:
         raise ContentProblem("markup", found[0].group(0).decode("latin-1"))
 
 
-def _no_pdf_actions(data: bytes) -> None:
-    found = PDF_ACTIVE.search(data)
-    if found:
-        raise ContentProblem("script", found.group(0).decode("latin-1"))
+def _pdf(data: bytes) -> None:
+    problem = pdf_problem(data)
+    if problem:
+        raise ContentProblem(*problem)
 
 
 # Images -----------------------------------------------------------------------------------------------
