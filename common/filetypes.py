@@ -9,10 +9,10 @@ What is checked, beyond the leading bytes:
   their format says; a JPEG's segments are walked up to its image data. Data hidden after the end
   is refused, except after a JPEG (phones append motion-photo clips there), which the scan covers.
 - PDFs and images must hold no HTML or script anywhere (a PNG+HTML polyglot, an SVG tucked into
-  metadata, a PHP payload). The whole-file patterns are long enough that compressed bytes match
-  them by chance less than once in 10^5 files of 20 MiB; the short ones (`<svg `, `<a `, event
-  handlers) are looked for only where text lives (PNG text chunks, JPEG comments and XMP, GIF
-  comments, WebP XMP).
+  metadata, a PHP payload, markup appended to a JPEG or a PDF). The whole-file patterns are strict
+  enough that compressed bytes match them by chance less than once in 10^5 files of 20 MiB (see
+  ANYWHERE); looser forms (`<svg `, `<a `, any `on...=`) are looked for only where text lives (PNG
+  text chunks, JPEG comments and XMP, GIF comments, WebP XMP), together with the strict ones.
 - PDFs are read by qpdf (`common.pdfcheck`): no JavaScript, launch or other actions that run
   something or reach outside the file, no additional actions, embedded files, multimedia or XFA,
   anywhere in the file; a PDF qpdf cannot fully read, or that needs a password, is refused.
@@ -79,6 +79,10 @@ TEXT_CHUNK_MAX = 1024 * 1024  # a compressed PNG text chunk is inflated this far
 
 # Searched for in the lower-cased bytes of the whole file, one by one: each starts with a literal,
 # which the regex engine looks for at memchr speed (an alternation would be ten times slower).
+# Random bytes (compressed image or PDF data) match a letter with p = 2/256 once lower-cased, any
+# other byte with 1/256: every pattern must cost at least ~2^-41 per position, so that a 20 MiB file
+# (2^24.3 positions) matches by chance less than once in 10^5. `<svg>` alone (2^-37) or `<a ` (2^-20)
+# would not do: an `<svg` needs an attribute with a value or a tag right after it, and `<a` an href.
 ANYWHERE = tuple(
     re.compile(pattern)
     for pattern in (
@@ -94,8 +98,24 @@ ANYWHERE = tuple(
         rb"vbscript:",
         rb"onerror\s*=",
         rb"onload\s*=",
+        rb"<svg(?:[\s/]+[a-z:-]+\s*=|\s*>\s*<)",
+        rb"<a[\s/]+href\s*=",
+        rb"data:\s*(?:text/html|image/svg\+xml|application/xhtml\+xml)",
     )
 )
+# Event handlers by name (HTML, SVG and DOM; a prefix takes in its family, `onmouse` `onmouseover`),
+# as an attribute: after a space, a slash or a quote (checked on each match, so the literal `on`
+# still leads the search). The shortest, `oncut=`, `onend=`, `onkey=`, cost 2^-43 plus the separator.
+HANDLER = re.compile(
+    rb"on(?:abort|afterprint|animation|auxclick|before|begin|blur|cancel|canplay|change|click|close|content"
+    rb"|context|copy|cuechange|cut|dblclick|drag|drop|durationchange|emptied|end|error|focus|formdata"
+    rb"|fullscreen|gotpointer|hashchange|input|invalid|key|languagechange|load|lostpointer|message|mouse"
+    rb"|offline|online|page|paste|pause|play|pointer|popstate|progress|ratechange|rejectionhandled|repeat"
+    rb"|reset|resize|scroll|search|security|seek|select|show|slotchange|stalled|storage|submit|suspend"
+    rb"|timeupdate|toggle|touch|transition|unhandledrejection|unload|volumechange|waiting|webkit|wheel|zoom)"
+    rb"[a-z]*\s*="
+)
+HANDLER_AFTER = frozenset(b" \t\n\r\f\v/\"'")
 # Matched against the lower-cased text a format keeps as text (comments, XMP, PNG text chunks).
 IN_TEXT = re.compile(
     rb"<(?:script|iframe|object|embed|svg|html|body|head|img|a|meta|form|style|link|base|math|!doctype)[\s>/]"
@@ -145,11 +165,18 @@ def identify(fh: IO[bytes]) -> Kind:
 
 
 def _no_markup(data: bytes, text: list[bytes]) -> None:
-    lowered = data.lower()
-    found = [match for pattern in ANYWHERE if (match := pattern.search(lowered))]
-    found += [match for segment in text if (match := IN_TEXT.search(segment.lower()))]
-    if found:
-        raise ContentProblem("markup", found[0].group(0).decode("latin-1"))
+    for segment in (data, *text):  # text segments again: compressed ones are only seen inflated
+        lowered = segment.lower()
+        found = [match for pattern in ANYWHERE if (match := pattern.search(lowered))]
+        found += [
+            match
+            for match in HANDLER.finditer(lowered)
+            if match.start() and lowered[match.start() - 1] in HANDLER_AFTER
+        ]
+        if segment is not data:
+            found += [match for match in [IN_TEXT.search(lowered)] if match]
+        if found:
+            raise ContentProblem("markup", found[0].group(0).decode("latin-1"))
 
 
 def _pdf(data: bytes) -> None:

@@ -462,6 +462,45 @@ CORPUS = [
         lambda: pdf_bytes(encryption=pikepdf.Encryption(user="1234", owner="5678")),
         "encrypted",
     ),
+    # Markup appended to an image or a PDF (issue 12 L8): found by the whole-file scan.
+    refused(
+        "jpeg-svg-appended",
+        "头像.jpg",
+        lambda: JPEG_BYTES + b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">',
+        "markup",
+    ),
+    refused(
+        "jpeg-svg-animate-appended",
+        "头像.jpg",
+        lambda: JPEG_BYTES + b"<svg><animate onbegin=alert(1) attributeName=x dur=1s>",
+        "markup",
+    ),
+    refused("jpeg-link-appended", "头像.jpg", lambda: JPEG_BYTES + b'<a href="https://phish.example/login">', "markup"),
+    refused(
+        "jpeg-onmouseover-appended",
+        "头像.jpg",
+        lambda: JPEG_BYTES + b'<div style="position:fixed;inset:0" onmouseover="alert(1)">',
+        "markup",
+    ),
+    refused(
+        "jpeg-data-url-appended",
+        "头像.jpg",
+        lambda: JPEG_BYTES + b"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+        "markup",
+    ),
+    refused(
+        "png-markup-appended", "头像.png", lambda: PNG_BYTES + b'<a href="https://phish.example/login">', "structure"
+    ),
+    refused(
+        "png-data-url-compressed",
+        "头像.png",
+        lambda: png_with(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"data:text/html,<b>hi</b>")),
+        "markup",
+    ),
+    refused("pdf-link-appended", "制度.pdf", lambda: PDF_BYTES + b'<a href="https://phish.example/login">', "markup"),
+    refused("pdf-onmouseover-appended", "制度.pdf", lambda: PDF_BYTES + b"<div onmouseover='alert(1)'>", "markup"),
+    refused("pdf-svg-appended", "制度.pdf", lambda: PDF_BYTES + b"<svg/onpointerenter=alert(1)>", "markup"),
+    refused("pdf-data-url-appended", "制度.pdf", lambda: PDF_BYTES + b"data:text/html,<b>hi</b>", "markup"),
     # Other disguises.
     refused("html-as-jpg", "照片.jpg", lambda: HTML, "unknown"),
     refused("exe-as-pdf", "制度.pdf", lambda: b"MZ\x90\x00\x03" + bytes(200), "unknown"),
@@ -506,6 +545,9 @@ def test_the_corpus_covers_every_case_of_issue_12(built: dict[str, bytes]) -> No
     # A literal search for the names could not have found these: they are escaped, or compressed.
     for case in ("pdf-javascript-escaped", "pdf-launch-escaped", "pdf-javascript-in-object-stream"):
         assert b"/JavaScript" not in built[case] and b"/Launch" not in built[case]
+    assert {codes[c] for c in ("jpeg-svg-animate-appended", "jpeg-link-appended", "jpeg-data-url-appended")} == {
+        "markup"
+    }
     assert not codes["pdf-internal-links"] and not codes["pdf-owner-password"]
 
 
