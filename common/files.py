@@ -151,9 +151,10 @@ def serve_stored_file(request: HttpRequest, stored: StoredFile) -> HttpResponseB
     Every answer is `Content-Disposition: attachment` with `X-Content-Type-Options: nosniff`,
     except a preview (`?preview=1`) of a PDF or a raster image, which is shown inline: the
     evidence block's thumbnails and its in-place PDF viewer use it. Those types were recognised
-    from the bytes at upload (no HTML, no script inside), and nosniff keeps the browser to the
-    recorded type. A file whose bytes no longer match is not served: the refusal is logged and
-    audited, and the user is told to ask for it to be restored. 404 if the file is gone.
+    from the bytes at upload (no HTML, no script inside, no PDF actions), nosniff keeps the browser
+    to the recorded type, and the preview comes with a sandboxing Content-Security-Policy. A file
+    whose bytes no longer match is not served: the refusal is logged and audited, and the user is
+    told to ask for it to be restored. 404 if the file is gone.
 
     The check reads the file once more before it is sent (hashing runs at several hundred MB/s,
     so a 20 MiB file costs tens of milliseconds; the second read comes from the page cache, or
@@ -178,7 +179,18 @@ def serve_stored_file(request: HttpRequest, stored: StoredFile) -> HttpResponseB
     if inline and stored.is_image:
         # An image shown on its own needs nothing else; should a browser ever take it for a page, nothing runs.
         response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    elif inline:
+        response["Content-Security-Policy"] = PDF_PREVIEW_POLICY
     return response
+
+
+# A PDF preview is sandboxed too, with no allow-* token: an opaque origin, no script, forms, popups or
+# top-level navigation, and nothing loaded from anywhere. Chromium's built-in viewer still draws the
+# file under it, in the page's <object> and in a tab of its own: checked with the Chromium 150 that
+# tests/browser drives (tests/browser/test_evidence_files.py looks for the PDF's drawing on screen).
+# This header replaces the site's policy, so it carries the frame-ancestors 'self' that
+# @xframe_options_sameorigin would otherwise get from common.csp.
+PDF_PREVIEW_POLICY = "default-src 'none'; frame-ancestors 'self'; sandbox"
 
 
 def _refuse_damaged(request: HttpRequest, stored: StoredFile, actual: str) -> HttpResponseBase:

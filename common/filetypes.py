@@ -9,11 +9,13 @@ What is checked, beyond the leading bytes:
   their format says; a JPEG's segments are walked up to its image data. Data hidden after the end
   is refused, except after a JPEG (phones append motion-photo clips there), which the scan covers.
 - PDFs and images must hold no HTML or script anywhere (a PNG+HTML polyglot, an SVG tucked into
-  metadata, a PHP payload). The whole-file patterns are long enough that compressed bytes match
-  them by chance less than once in 10^5 files of 20 MiB; the short ones (`<svg `, `<a `, event
-  handlers) are looked for only where text lives (PNG text chunks, JPEG comments and XMP, GIF
-  comments, WebP XMP).
-- PDFs may not carry JavaScript or launch actions.
+  metadata, a PHP payload, markup appended to a JPEG or a PDF). The whole-file patterns are strict
+  enough that compressed bytes match them by chance less than once in 10^5 files of 20 MiB (see
+  ANYWHERE); looser forms (`<svg `, `<a `, any `on...=`) are looked for only where text lives (PNG
+  text chunks, JPEG comments and XMP, GIF comments, WebP XMP), together with the strict ones.
+- PDFs are read by qpdf (`common.pdfcheck`): no JavaScript, launch or other actions that run
+  something or reach outside the file, no additional actions, embedded files, multimedia or XFA,
+  anywhere in the file; a PDF qpdf cannot fully read, or that needs a password, is refused.
 - Word and Excel packages (ZIP): the Office folder, no macro project, no member path leaving
   the package, and no zip bomb (Apache POI's rule: a member over 100 KiB may not inflate more than
   100 times; also caps on members and on the unpacked total). Every member is then inflated,
@@ -30,6 +32,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import IO
+
+from .pdfcheck import pdf_problem
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,10 @@ TEXT_CHUNK_MAX = 1024 * 1024  # a compressed PNG text chunk is inflated this far
 
 # Searched for in the lower-cased bytes of the whole file, one by one: each starts with a literal,
 # which the regex engine looks for at memchr speed (an alternation would be ten times slower).
+# Random bytes (compressed image or PDF data) match a letter with p = 2/256 once lower-cased, any
+# other byte with 1/256: every pattern must cost at least ~2^-41 per position, so that a 20 MiB file
+# (2^24.3 positions) matches by chance less than once in 10^5. `<svg>` alone (2^-37) or `<a ` (2^-20)
+# would not do: an `<svg` needs an attribute with a value or a tag right after it, and `<a` an href.
 ANYWHERE = tuple(
     re.compile(pattern)
     for pattern in (
@@ -90,19 +98,34 @@ ANYWHERE = tuple(
         rb"vbscript:",
         rb"onerror\s*=",
         rb"onload\s*=",
+        rb"<svg(?:[\s/]+[a-z:-]+\s*=|\s*>\s*<)",
+        rb"<a[\s/]+href\s*=",
+        rb"data:\s*(?:text/html|image/svg\+xml|application/xhtml\+xml)",
     )
 )
+# Event handlers by name (HTML, SVG and DOM; a prefix takes in its family, `onmouse` `onmouseover`),
+# as an attribute: after a space, a slash or a quote (checked on each match, so the literal `on`
+# still leads the search). The shortest, `oncut=`, `onend=`, `onkey=`, cost 2^-43 plus the separator.
+HANDLER = re.compile(
+    rb"on(?:abort|afterprint|animation|auxclick|before|begin|blur|cancel|canplay|change|click|close|content"
+    rb"|context|copy|cuechange|cut|dblclick|drag|drop|durationchange|emptied|end|error|focus|formdata"
+    rb"|fullscreen|gotpointer|hashchange|input|invalid|key|languagechange|load|lostpointer|message|mouse"
+    rb"|offline|online|page|paste|pause|play|pointer|popstate|progress|ratechange|rejectionhandled|repeat"
+    rb"|reset|resize|scroll|search|security|seek|select|show|slotchange|stalled|storage|submit|suspend"
+    rb"|timeupdate|toggle|touch|transition|unhandledrejection|unload|volumechange|waiting|webkit|wheel|zoom)"
+    rb"[a-z]*\s*="
+)
+HANDLER_AFTER = frozenset(b" \t\n\r\f\v/\"'")
 # Matched against the lower-cased text a format keeps as text (comments, XMP, PNG text chunks).
 IN_TEXT = re.compile(
     rb"<(?:script|iframe|object|embed|svg|html|body|head|img|a|meta|form|style|link|base|math|!doctype)[\s>/]"
     rb"|<\?php|javascript:|vbscript:|\son[a-z]+\s*="
 )
-PDF_ACTIVE = re.compile(rb"/JavaScript|/Launch\b")
 
 
 class ContentProblem(Exception):
-    """Why the bytes are refused: `code` is one of unknown, structure, markup, script, macro, bomb, archive_path,
-    encrypted; `detail` says what was found, for the log."""
+    """Why the bytes are refused: `code` is one of unknown, structure, markup, script, interactive, macro, bomb,
+    archive_path, encrypted, too_complex; `detail` says what was found, for the log."""
 
     def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(f"{code}: {detail}" if detail else code)
@@ -122,9 +145,10 @@ def identify(fh: IO[bytes]) -> Kind:
     finally:
         fh.seek(0)
     if head.startswith(PDF):
-        kind, text = KINDS["pdf"], []
-        _no_pdf_actions(data)
-    elif head.startswith(PNG):
+        _no_markup(data, [])  # first: cheaper, and an HTML polyglot is named as such even if qpdf cannot read it
+        _pdf(data)
+        return KINDS["pdf"]
+    if head.startswith(PNG):
         kind, text = KINDS["png"], _png_text(data)
     elif head.startswith(JPEG):
         kind, text = KINDS["jpeg"], _jpeg_text(data)
@@ -141,17 +165,24 @@ def identify(fh: IO[bytes]) -> Kind:
 
 
 def _no_markup(data: bytes, text: list[bytes]) -> None:
-    lowered = data.lower()
-    found = [match for pattern in ANYWHERE if (match := pattern.search(lowered))]
-    found += [match for segment in text if (match := IN_TEXT.search(segment.lower()))]
-    if found:
-        raise ContentProblem("markup", found[0].group(0).decode("latin-1"))
+    for segment in (data, *text):  # text segments again: compressed ones are only seen inflated
+        lowered = segment.lower()
+        found = [match for pattern in ANYWHERE if (match := pattern.search(lowered))]
+        found += [
+            match
+            for match in HANDLER.finditer(lowered)
+            if match.start() and lowered[match.start() - 1] in HANDLER_AFTER
+        ]
+        if segment is not data:
+            found += [match for match in [IN_TEXT.search(lowered)] if match]
+        if found:
+            raise ContentProblem("markup", found[0].group(0).decode("latin-1"))
 
 
-def _no_pdf_actions(data: bytes) -> None:
-    found = PDF_ACTIVE.search(data)
-    if found:
-        raise ContentProblem("script", found.group(0).decode("latin-1"))
+def _pdf(data: bytes) -> None:
+    problem = pdf_problem(data)
+    if problem:
+        raise ContentProblem(*problem)
 
 
 # Images -----------------------------------------------------------------------------------------------

@@ -47,11 +47,11 @@ from rounds.services import round_add_hospital, round_create
 from scoring.models import Assessment, AssessmentKind, Criterion, Rating, Standard
 from scoring.services import assessment_submit
 from tests.conftest import Cast
+from tests.evidence.conftest import PDF_BYTES as PDF  # a real PDF: uploads are read by qpdf
 from tests.factories import PASSWORD, AssessmentFactory, rate_all
 from tests.scoring.sheets import Sheet
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 CASES_CSV = "case_id,date,anesthesia_type,asa,emergency,block_failed,anesthesia_death\np1,2026-05-01,general,2,0,0,0\n"
 NEW_PASSWORD = "a-fresh-long-password-2026"
 

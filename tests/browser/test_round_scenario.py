@@ -24,13 +24,13 @@ from scoring.selectors import assessment_result_data
 from tests.browser.conftest import css_id, screenshots
 from tests.browser.test_self_assessment import PageFor, codes_on_page, rate
 from tests.conftest import Cast
+from tests.evidence.conftest import PDF_BYTES as PDF  # a real PDF: uploads are read by qpdf
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 RETURNED = "1.1-1-2"
 EVIDENCE_ON = "1.1-1-1"
 INSPECTION_UNMET = "2.1-1"  # not ★: the inspection can still pass, with a rectification item
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def csrf_token(page: Page) -> str:

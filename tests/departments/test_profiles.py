@@ -12,6 +12,7 @@ from accounts.models import Hospital, Level
 from audit.models import AuditEvent
 from departments.models import CriterionRule, DepartmentProfile, ProfileDocument
 from tests.conftest import CAST, Cast
+from tests.evidence.conftest import PDF_BYTES as PDF  # a real PDF: uploads are read by qpdf
 from tests.factories import HospitalFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,8 +28,6 @@ SEE = {
     ("head_b", "a"): 404, ("head_b", "b"): 200,
 }  # fmt: skip
 CHANGE = {**SEE, ("inspector", "a"): 403}
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def browser(cast: Cast, who: str) -> Client:

@@ -91,6 +91,22 @@ def test_an_image_preview_is_inline_but_sandboxed(cast: Cast) -> None:
     assert "sandbox" in response["Content-Security-Policy"]
 
 
+def test_a_pdf_preview_is_inline_but_sandboxed(cast: Cast) -> None:
+    _, url = evidence_file(cast, upload_file("制度.pdf", PDF_BYTES))
+    response = client_of(cast).get(url, {"preview": "1"})
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("inline;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    # The view's own policy, not the site's: sandboxed, loading nothing, framed only by this site's pages.
+    policy = [directive.strip() for directive in response["Content-Security-Policy"].split(";")]
+    assert policy == ["default-src 'none'", "frame-ancestors 'self'", "sandbox"]
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    # The download itself is an attachment and keeps the site's policy.
+    download = client_of(cast).get(url)
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert "sandbox" not in download["Content-Security-Policy"]
+
+
 def test_only_pdfs_and_images_are_ever_inline(cast: Cast) -> None:
     _, url = evidence_file(cast, upload_file("记录.docx", DOCX_BYTES))
     for query in ({}, {"preview": "1"}, {"preview": "true"}):

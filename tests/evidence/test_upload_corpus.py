@@ -8,6 +8,7 @@ shows that, and the cases whose names carry them are checked by `check_file` onl
 """
 
 import io
+import random
 import struct
 import zipfile
 import zlib
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -34,11 +36,16 @@ from .conftest import (
     JPEG_BYTES,
     PDF_BYTES,
     PNG_BYTES,
+    RAW_CATALOG,
+    RAW_PAGE,
+    RAW_PAGES,
     WEBP_BYTES,
     XLS_BYTES,
     image_bytes,
     office_zip,
     ole_file,
+    pdf_bytes,
+    raw_pdf,
     stored_files,
 )
 
@@ -77,6 +84,158 @@ def gif_with_comment(text: bytes) -> bytes:
 
 def pdf_with(body: bytes) -> bytes:
     return b"%PDF-1.4\n" + body + b"\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+# PDFs: built with pikepdf (`pdf_bytes`), or byte by byte (`raw`) for what pikepdf would not write.
+Name, Dictionary, Array, String = pikepdf.Name, pikepdf.Dictionary, pikepdf.Array, pikepdf.String
+JS = "app.alert(document.cookie)"
+URL = "https://example.org/collect"
+
+
+def action(kind: str, **entries: Any) -> pikepdf.Dictionary:
+    return Dictionary(Type=Name.Action, S=Name("/" + kind), **entries)
+
+
+def fresh(obj: pikepdf.Object) -> Callable[[], pikepdf.Object]:
+    """A new copy of `obj` at each call. A pikepdf object put into a document belongs to it and dies with it,
+    and the corpus may be built more than once in a run (pytest-django reorders the tests)."""
+    source = obj.unparse()
+    return lambda: pikepdf.Object.parse(source)
+
+
+def open_action(act: pikepdf.Dictionary, **save: Any) -> Callable[[], bytes]:
+    """A PDF whose catalog runs `act` when it is opened (the action is an indirect object)."""
+    new_action = fresh(act)
+
+    def build(pdf: pikepdf.Pdf) -> None:
+        pdf.Root.OpenAction = pdf.make_indirect(new_action())
+
+    return lambda: pdf_bytes(build=build, **save)
+
+
+def annotated(**entries: Any) -> Callable[[], bytes]:
+    """A PDF whose page carries one annotation with these entries (a form field's is in the form too)."""
+    new_annotation = fresh(Dictionary(Type=Name.Annot, Rect=Array([72, 600, 300, 640]), **entries))
+
+    def build(pdf: pikepdf.Pdf) -> None:
+        annotation = pdf.make_indirect(new_annotation())
+        pdf.pages[0].Annots = pdf.make_indirect(Array([annotation]))
+        if annotation.Subtype == Name.Widget:
+            pdf.Root.AcroForm = Dictionary(Fields=Array([annotation]))
+
+    return lambda: pdf_bytes(build=build)
+
+
+def catalog(**save: Any) -> Callable[..., Callable[[], bytes]]:
+    """`catalog()(Names=...)`: a PDF whose catalog has these entries."""
+
+    def entries(**more: Any) -> Callable[[], bytes]:
+        new_entries = fresh(Dictionary(**more))
+        return lambda: pdf_bytes(build=lambda pdf: pdf.Root.update(new_entries()), **save)
+
+    return entries
+
+
+def page_aa() -> bytes:
+    # An additional action on opening the page: a harmless-looking named action, refused for being automatic.
+    return pdf_bytes(build=lambda pdf: setattr(pdf.pages[0].obj, "AA", Dictionary(O=action("Named", N=Name.NextPage))))
+
+
+def embedded_file() -> bytes:
+    def build(pdf: pikepdf.Pdf) -> None:
+        pdf.attachments["说明.exe"] = pikepdf.AttachedFileSpec(
+            pdf, b"MZ\x90\x00" + bytes(64), mime_type="application/x-msdownload"
+        )
+
+    return pdf_bytes(build=build)
+
+
+def file_attachment_annotation() -> bytes:
+    def build(pdf: pikepdf.Pdf) -> None:
+        spec = pikepdf.AttachedFileSpec(pdf, b"MZ\x90\x00" + bytes(64), filename="readme.exe")
+        annotation = Dictionary(Type=Name.Annot, Subtype=Name.FileAttachment, Rect=Array([72, 72, 90, 90]), FS=spec.obj)
+        pdf.pages[0].Annots = pdf.make_indirect(Array([pdf.make_indirect(annotation)]))
+
+    return pdf_bytes(build=build)
+
+
+def xfa_form() -> bytes:
+    def build(pdf: pikepdf.Pdf) -> None:
+        xdp = pdf.make_stream(b'<xdp:xdp xmlns:xdp="http://ns.adobe.com/xdp/"><template/></xdp:xdp>')
+        pdf.Root.AcroForm = Dictionary(Fields=Array([]), XFA=xdp)
+
+    return pdf_bytes(build=build)
+
+
+def internal_links() -> bytes:
+    """Three pages, a link from the first to the last, a named destination and an outline: all inside the file."""
+
+    def build(pdf: pikepdf.Pdf) -> None:
+        last = pdf.pages[2].obj
+        link = Dictionary(
+            Type=Name.Annot,
+            Subtype=Name.Link,
+            Rect=Array([72, 600, 300, 640]),
+            A=action("GoTo", D=Array([last, Name.Fit])),
+        )
+        pdf.pages[0].Annots = pdf.make_indirect(Array([pdf.make_indirect(link)]))
+        pdf.Root.Names = Dictionary(Dests=Dictionary(Names=Array([String("结论"), Array([last, Name.Fit])])))
+        with pdf.open_outline() as outline:
+            outline.root.extend(
+                pikepdf.OutlineItem(title, page) for page, title in enumerate(["一、制度", "二、记录", "三、结论"])
+            )
+
+    return pdf_bytes("Policy", "Records", "Conclusion", build=build)
+
+
+def form_field() -> bytes:
+    """A fillable text field with no action: forms as such are fine."""
+
+    def build(pdf: pikepdf.Pdf) -> None:
+        field = pdf.make_indirect(
+            Dictionary(
+                Type=Name.Annot, Subtype=Name.Widget, FT=Name.Tx, T=String("科室"), Rect=Array([72, 600, 300, 630])
+            )
+        )
+        pdf.pages[0].Annots = pdf.make_indirect(Array([field]))
+        pdf.Root.AcroForm = Dictionary(Fields=Array([field]))
+
+    return pdf_bytes(build=build)
+
+
+def scanned_page() -> bytes:
+    """A page with a scanned-looking image: compressed random bytes, where markup could appear by chance."""
+
+    def build(pdf: pikepdf.Pdf) -> None:
+        noise = random.Random(12).randbytes(600 * 800 * 3)
+        image = pdf.make_stream(
+            zlib.compress(noise),
+            Type=Name.XObject,
+            Subtype=Name.Image,
+            Width=600,
+            Height=800,
+            ColorSpace=Name.DeviceRGB,
+            BitsPerComponent=8,
+            Filter=Name.FlateDecode,
+        )
+        pdf.pages[0].Resources.XObject = Dictionary(Im0=image)
+        pdf.pages[0].Contents = pdf.make_stream(b"q 451 0 0 602 72 120 cm /Im0 Do Q")
+
+    return pdf_bytes(build=build)
+
+
+def raw(catalog: bytes = b"", page: bytes = b"", **options: Any) -> Callable[[], bytes]:
+    """A one-page PDF written byte by byte (`raw_pdf`), with more in its catalog and page dictionaries."""
+    more = options.pop("objects", {})
+    return lambda: raw_pdf({1: RAW_CATALOG % catalog, 2: RAW_PAGES, 3: RAW_PAGE % page, **more}, **options)
+
+
+def object_stream_bomb() -> bytes:
+    """An object stream whose one object is a 65 MiB string of zeros: some 65 KiB deflated."""
+    return raw_pdf(
+        {1: RAW_CATALOG % b"/OpenAction 4 0 R", 2: RAW_PAGES, 3: RAW_PAGE % b""},
+        in_stream={4: b"<< /S /GoTo /D [3 0 R /Fit] /Pad <" + b"0" * (65 * 1024 * 1024) + b"> >>"},
+    )
 
 
 def zip_bomb() -> bytes:
@@ -144,6 +303,24 @@ def refused(id: str, name: str, content: Callable[[], bytes], code: str, *, over
 CORPUS = [
     # Good files of every kind, some with the metadata real ones carry.
     accepted("pdf", "制度.pdf", lambda: PDF_BYTES, "application/pdf"),
+    accepted("pdf-pages", "制度.pdf", lambda: pdf_bytes("Page 1", "Page 2", "Page 3", "Page 4"), "application/pdf"),
+    accepted("pdf-internal-links", "制度.pdf", internal_links, "application/pdf"),
+    accepted(
+        "pdf-object-streams",
+        "制度.pdf",
+        lambda: pdf_bytes("Page 1", "Page 2", object_stream_mode=pikepdf.ObjectStreamMode.generate),
+        "application/pdf",
+    ),
+    accepted("pdf-form-field", "表单.pdf", form_field, "application/pdf"),
+    accepted("pdf-scanned", "扫描件.pdf", scanned_page, "application/pdf"),
+    accepted(
+        "pdf-owner-password",
+        "签章.pdf",
+        lambda: pdf_bytes(
+            encryption=pikepdf.Encryption(owner="5678", user="", allow=pikepdf.Permissions(modify_other=False))
+        ),
+        "application/pdf",
+    ),
     accepted("png", "照片.png", lambda: PNG_BYTES, "image/png"),
     accepted(
         "png-xmp", "照片.png", lambda: png_with(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + XMP), "image/png"
@@ -208,18 +385,122 @@ CORPUS = [
     refused("doc-with-macros", "记录.doc", lambda: ole_file("WordDocument", "Macros", "VBA"), "macro"),
     refused("xls-with-macros", "台账.xls", lambda: ole_file("Workbook", "_VBA_PROJECT_CUR", "VBA"), "macro"),
     refused("encrypted-docx", "记录.docx", lambda: ole_file("EncryptionInfo", "EncryptedPackage"), "encrypted"),
+    # PDFs, read by qpdf: scripts and actions are found wherever they are and however they are spelled.
+    refused("pdf-javascript", "表单.pdf", open_action(action("JavaScript", JS=JS)), "script"),
+    refused("pdf-launch", "表单.pdf", open_action(action("Launch", F=String("cmd.exe"))), "script"),
     refused(
-        "pdf-javascript",
+        "pdf-javascript-escaped", "表单.pdf", raw(b"/OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >>"), "script"
+    ),
+    refused("pdf-launch-escaped", "表单.pdf", raw(b"/OpenAction << /S /L#61unch /F (cmd.exe) >>"), "script"),
+    refused(
+        "pdf-javascript-in-object-stream",
         "表单.pdf",
-        lambda: pdf_with(b"1 0 obj << /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >> endobj"),
+        open_action(action("JavaScript", JS=JS), object_stream_mode=pikepdf.ObjectStreamMode.generate),
         "script",
     ),
     refused(
-        "pdf-launch",
+        "pdf-orphan-javascript-in-object-stream",
         "表单.pdf",
-        lambda: pdf_with(b"1 0 obj << /OpenAction << /S /Launch /F (cmd.exe) >> >> endobj"),
+        raw(in_stream={4: b"<< /S /JavaScript /JS (app.alert(1)) >>"}),
         "script",
     ),
+    refused(
+        "pdf-javascript-name-tree",
+        "表单.pdf",
+        catalog(object_stream_mode=pikepdf.ObjectStreamMode.generate)(
+            Names=Dictionary(JavaScript=Dictionary(Names=Array([String("init"), action("JavaScript", JS=JS)])))
+        ),
+        "script",
+    ),
+    refused("pdf-catalog-aa", "表单.pdf", catalog()(AA=Dictionary(WC=action("Named", N=Name.Print))), "script"),
+    refused("pdf-page-aa", "表单.pdf", page_aa, "script"),
+    refused("pdf-xfa", "表单.pdf", xfa_form, "script"),
+    refused("pdf-openaction-uri", "制度.pdf", open_action(action("URI", URI=URL)), "interactive"),
+    refused("pdf-link-uri", "制度.pdf", annotated(Subtype=Name.Link, A=action("URI", URI=URL)), "interactive"),
+    refused(
+        "pdf-submitform",
+        "表单.pdf",
+        annotated(Subtype=Name.Widget, FT=Name.Btn, T=String("提交"), A=action("SubmitForm", F=URL)),
+        "interactive",
+    ),
+    refused("pdf-importdata", "表单.pdf", open_action(action("ImportData", F=String("data.fdf"))), "interactive"),
+    refused(
+        "pdf-gotor",
+        "制度.pdf",
+        annotated(Subtype=Name.Link, A=action("GoToR", F=String("other.pdf"), D=Array([0, Name.Fit]))),
+        "interactive",
+    ),
+    refused(
+        "pdf-gotoe", "制度.pdf", open_action(action("GoToE", T=Dictionary(R=Name.C, N=String("a.pdf")))), "interactive"
+    ),
+    refused("pdf-embedded-files", "制度.pdf", embedded_file, "interactive"),
+    refused("pdf-file-attachment-annotation", "制度.pdf", file_attachment_annotation, "interactive"),
+    refused(
+        "pdf-richmedia",
+        "制度.pdf",
+        annotated(Subtype=Name.RichMedia, RichMediaContent=Dictionary(Assets=Dictionary(Names=Array([])))),
+        "interactive",
+    ),
+    # PDFs that cannot be checked in full are not accepted.
+    refused("pdf-broken", "制度.pdf", lambda: b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n", "structure"),
+    refused(
+        "pdf-without-pages",
+        "制度.pdf",
+        lambda: raw_pdf({1: RAW_CATALOG % b"", 2: b"<< /Type /Pages /Kids [] /Count 0 >>"}),
+        "structure",
+    ),
+    refused(
+        "pdf-lzw-object-stream",
+        "制度.pdf",
+        raw(in_stream={4: b"<< /S /GoTo /D [3 0 R /Fit] >>"}, filters=b"/LZWDecode"),
+        "structure",
+    ),
+    refused("pdf-object-stream-bomb", "制度.pdf", object_stream_bomb, "bomb"),
+    refused(
+        "pdf-password",
+        "制度.pdf",
+        lambda: pdf_bytes(encryption=pikepdf.Encryption(user="1234", owner="5678")),
+        "encrypted",
+    ),
+    # Markup appended to an image or a PDF (issue 12 L8): found by the whole-file scan.
+    refused(
+        "jpeg-svg-appended",
+        "头像.jpg",
+        lambda: JPEG_BYTES + b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">',
+        "markup",
+    ),
+    refused(
+        "jpeg-svg-animate-appended",
+        "头像.jpg",
+        lambda: JPEG_BYTES + b"<svg><animate onbegin=alert(1) attributeName=x dur=1s>",
+        "markup",
+    ),
+    refused("jpeg-link-appended", "头像.jpg", lambda: JPEG_BYTES + b'<a href="https://phish.example/login">', "markup"),
+    refused(
+        "jpeg-onmouseover-appended",
+        "头像.jpg",
+        lambda: JPEG_BYTES + b'<div style="position:fixed;inset:0" onmouseover="alert(1)">',
+        "markup",
+    ),
+    refused(
+        "jpeg-data-url-appended",
+        "头像.jpg",
+        lambda: JPEG_BYTES + b"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+        "markup",
+    ),
+    refused(
+        "png-markup-appended", "头像.png", lambda: PNG_BYTES + b'<a href="https://phish.example/login">', "structure"
+    ),
+    refused(
+        "png-data-url-compressed",
+        "头像.png",
+        lambda: png_with(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"data:text/html,<b>hi</b>")),
+        "markup",
+    ),
+    refused("pdf-link-appended", "制度.pdf", lambda: PDF_BYTES + b'<a href="https://phish.example/login">', "markup"),
+    refused("pdf-onmouseover-appended", "制度.pdf", lambda: PDF_BYTES + b"<div onmouseover='alert(1)'>", "markup"),
+    refused("pdf-svg-appended", "制度.pdf", lambda: PDF_BYTES + b"<svg/onpointerenter=alert(1)>", "markup"),
+    refused("pdf-data-url-appended", "制度.pdf", lambda: PDF_BYTES + b"data:text/html,<b>hi</b>", "markup"),
     # Other disguises.
     refused("html-as-jpg", "照片.jpg", lambda: HTML, "unknown"),
     refused("exe-as-pdf", "制度.pdf", lambda: b"MZ\x90\x00\x03" + bytes(200), "unknown"),
@@ -255,6 +536,19 @@ def test_the_corpus_covers_every_case_of_issue_7() -> None:
     assert codes["png-html-in-text-chunk"] and codes["svg-script"] and codes["php-jpg"]  # polyglot, SVG, .php.jpg
     assert codes["docx-zip-bomb"] == "bomb" and codes["dot-dot-slash"] == "name" and codes["oversize"] == "size"
     assert {c.content_type for c in CORPUS if not c.refused} >= {"application/pdf", "image/png", "image/jpeg"}
+
+
+def test_the_corpus_covers_every_case_of_issue_12(built: dict[str, bytes]) -> None:
+    codes = {case.id: case.refused for case in CORPUS}
+    assert codes["pdf-javascript-escaped"] == codes["pdf-launch-escaped"] == "script"  # M4: names as qpdf decodes them
+    assert codes["pdf-javascript-in-object-stream"] == "script" and codes["pdf-openaction-uri"] == "interactive"
+    # A literal search for the names could not have found these: they are escaped, or compressed.
+    for case in ("pdf-javascript-escaped", "pdf-launch-escaped", "pdf-javascript-in-object-stream"):
+        assert b"/JavaScript" not in built[case] and b"/Launch" not in built[case]
+    assert {codes[c] for c in ("jpeg-svg-animate-appended", "jpeg-link-appended", "jpeg-data-url-appended")} == {
+        "markup"
+    }
+    assert not codes["pdf-internal-links"] and not codes["pdf-owner-password"]
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=[case.id for case in CORPUS])

@@ -93,7 +93,7 @@ def test_the_size_limit_comes_from_the_setting(settings: Any) -> None:
     settings.EVIDENCE_MAX_BYTES = 1024
     check_file(upload_file("小.pdf", PDF_BYTES + b"\x00" * (1024 - len(PDF_BYTES))))  # exactly at the limit
     with pytest.raises(ValidationError) as exc:
-        check_file(upload_file("大.pdf", PDF_BYTES + b"\x00" * 2000))
+        check_file(upload_file("大.pdf", PDF_BYTES + b"\x00" * (2048 - len(PDF_BYTES))))
     assert exc.value.messages == ["“大.pdf”为 2 KB，超过 1 KB 的上限。"]
 
 

@@ -29,11 +29,11 @@ from rounds.services import round_add_hospital, round_create
 from scoring.models import Assessment, AssessmentKind, Criterion, Rating, Standard
 from scoring.services import assessment_submit
 from tests.conftest import Cast
+from tests.evidence.conftest import PDF_BYTES as PDF  # a real PDF: uploads are read by qpdf
 from tests.factories import AssessmentFactory, AssignmentFactory, rate_all
 from workspace.services import assessment_finalize
 
 A, B = "A", "B"
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 CRITERION = "1.1-1-1"  # applies to every hospital
 YEAR = 2026
 

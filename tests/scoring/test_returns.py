@@ -14,6 +14,7 @@ from scoring.errors import AssessmentLocked
 from scoring.models import AssessmentKind, AssessmentStatus, Criterion, CriterionReturn, Standard
 from scoring.services import assessment_submit, criterion_return
 from tests.conftest import Cast
+from tests.evidence.conftest import PDF_BYTES
 from tests.factories import AssessmentFactory, UserFactory, rate_all
 from workspace.services import assessment_finalize, rating_save
 
@@ -48,7 +49,7 @@ def test_a_returned_criterion_reopens_alone_and_resubmission_answers_it(
         actor=cast.head_a,
         assessment=submitted,
         criterion=crit("1.2-3-2"),
-        files=[SimpleUploadedFile("床位.pdf", b"%PDF-1.4 test", content_type="application/pdf")],
+        files=[SimpleUploadedFile("床位.pdf", PDF_BYTES, content_type="application/pdf")],
     )
     with pytest.raises(AssessmentLocked):
         rating_save(actor=cast.head_a, assessment=submitted, criterion=crit("1.2-3-1"), rating="unmet")
