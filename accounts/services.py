@@ -3,7 +3,6 @@
 import time
 from typing import Any
 
-from axes.utils import reset as axes_reset
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
@@ -18,6 +17,7 @@ from rest_framework.authtoken.models import Token
 
 from audit.services import audit_record
 
+from .lockout import account_unlock
 from .models import HOSPITAL_ROLES, PRIVILEGED_ROLES, Hospital, InspectorAssignment, Role, SecurityPolicy, User
 
 
@@ -213,6 +213,14 @@ def totp_device_enrol(*, user: User, key: str, token: str) -> TOTPDevice | None:
 def user_unlock(*, actor: Any, user: User) -> int:
     """Lift a login lockout of the user from every address before it runs out (qc_admin only)."""
     require_qc_admin(actor)
-    cleared = axes_reset(username=user.username)
+    cleared = account_unlock(user.username)
     audit_record(actor=actor, action="user.unlock", obj=user, after={"attempts_cleared": cleared})
+    return cleared
+
+
+@transaction.atomic
+def user_unlock_from_console(*, user: User) -> int:
+    """Lift the lockouts of an account from the server's console (no qc_admin needed: the recovery path)."""
+    cleared = account_unlock(user.username)
+    audit_record(actor=None, action="user.unlock", obj=user, after={"attempts_cleared": cleared, "via": "console"})
     return cleared

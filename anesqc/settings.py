@@ -129,12 +129,19 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Two writers that both began by reading (two finalizes at once) would make SQLite refuse one at once
+    # ("database is locked", a 500). IMMEDIATE takes the write lock at BEGIN, so the second waits its turn
+    # (up to the timeout) and then meets the first one's result: a 409, not a crash.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out account or address is refused before its password is checked (README "Security").
     "axes.backends.AxesStandaloneBackend",
+    # Then the per-account limit across addresses (accounts/backends.py).
+    "accounts.backends.AccountLockoutBackend",
     # qc_admin accounts hold every model permission without per-permission grants.
     "accounts.backends.RoleBackend",
 ]
@@ -268,6 +275,9 @@ if API_TOKEN_TTL_HOURS < 1:
 # Every failure and lockout is logged and kept (admin: 访问尝试/访问失败); a qc_admin unlocks early.
 AXES_ENABLED = True
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+# And per account, from any address: a longer window, a higher count (accounts/backends.py).
+ACCOUNT_FAILURE_LIMIT = env.int("ACCOUNT_FAILURE_LIMIT", default=20)
+ACCOUNT_LOCKOUT_HOURS = env.int("ACCOUNT_LOCKOUT_HOURS", default=24)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -316,6 +326,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "common.api.exception_handler",
+    # Visitors who are not signed in, and the token endpoint (per address), are throttled: 429 beyond the rate.
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANONYMOUS", default="60/minute"),
+        "token": env.str("API_THROTTLE_TOKEN", default="10/minute"),
+    },
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PARSER_CLASSES": [
@@ -421,5 +437,7 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
         # django-axes announces its mode at every start; its failures and lockouts stay (WARNING).
         "axes.apps": {"level": "WARNING"},
+        # pikepdf announces its logging bridge at import.
+        "pikepdf": {"level": "WARNING"},
     },
 }

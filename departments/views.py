@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment, Font
 
 from accounts.models import Hospital, Role
 from accounts.selectors import hospitals_visible_to
+from common.exports import export_row
 from common.files import serve_stored_file
 from common.http import HtmxHttpRequest
 from common.params import year_in_range, year_param
@@ -251,14 +252,16 @@ def shortfalls_xlsx(request: HtmxHttpRequest) -> HttpResponse:
             line += [cell["unmet"], cell["met"], cell["unknown"]]
             for hospital, outcome in cell["short"]:
                 detail.append(
-                    [
-                        row["rule"].criterion.code,
-                        hospital.name,
-                        hospital.get_level_display(),
-                        "；".join(outcome.lines()),
-                    ]
+                    export_row(
+                        [
+                            row["rule"].criterion.code,
+                            hospital.name,
+                            hospital.get_level_display(),
+                            "；".join(outcome.lines()),
+                        ]
+                    )
                 )
-        summary.append(line)
+        summary.append(export_row(line))
     for sheet in (summary, detail):
         for cell in sheet[1]:
             cell.font = Font(bold=True)

@@ -21,7 +21,7 @@ from openpyxl import Workbook
 
 from accounts.models import Hospital
 from accounts.selectors import hospitals_visible_to
-from common.exports import csv_cell
+from common.exports import export_row
 from common.http import HtmxHttpRequest
 from common.params import year_in_range, year_param
 
@@ -225,7 +225,7 @@ def _export_rows(indicator: Indicator, levels: list[dict[str, Any]]) -> list[tup
     return [
         (
             level["label"],
-            csv_cell(row["hospital"].name),  # typed by people; Excel must not take it for a formula
+            row["hospital"].name,
             row["numerator"],
             row["denominator"],
             float(row["value"]) if row["value"] is not None else None,
@@ -249,7 +249,7 @@ def _export(indicator: Indicator, year: int, levels: list[dict[str, Any]], fmt: 
         writer = csv.writer(buffer)
         writer.writerow(EXPORT_HEADER)
         for row in rows:
-            writer.writerow(["" if cell is None else cell for cell in row])
+            writer.writerow(["" if cell is None else cell for cell in export_row(row)])
         response = HttpResponse(("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
@@ -259,7 +259,7 @@ def _export(indicator: Indicator, year: int, levels: list[dict[str, Any]], fmt: 
     sheet.title = str(year)
     sheet.append(EXPORT_HEADER)
     for row in rows:
-        sheet.append(row)
+        sheet.append(export_row(row))
     out = io.BytesIO()
     book.save(out)
     response = HttpResponse(

@@ -31,6 +31,7 @@ from scoring.models import (
     AppliesTo,
     Assessment,
     AssessmentKind,
+    AssessmentStatus,
     Chapter,
     Criterion,
     GradeThreshold,
@@ -248,7 +249,13 @@ def _indicators(assessment: Assessment) -> list[dict[str, Any]]:
 
 
 def _variance(assessment: Assessment) -> dict[str, Any] | None:
-    variance = selectors.assessment_variance(assessment)
+    # Printed only against a finalized inspection: the report may reach the department, who sees the
+    # inspection's ratings only from then on (scoring.selectors.assessments_visible_to).
+    variance = selectors.assessment_variance(
+        assessment, within=Assessment.objects.filter(status=AssessmentStatus.FINALIZED)
+    )
+    if variance is not None and not variance["inspection"].is_finalized:
+        return None
     if variance is None:
         return None
     differing = [r for r in variance["rows"] if r["gap"] is not None and r["gap"] != 0]

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from accounts.selectors import hospital_ids_visible_to
+from scoring.selectors import assessments_visible_to
 
 from .models import JobStatus, ReportJob, ReportKind
 
@@ -25,7 +26,8 @@ def reports_visible_to(user: Any) -> QuerySet[ReportJob]:
     ids = hospital_ids_visible_to(user)
     if ids is None:
         return _jobs()
-    return _jobs().filter(kind=ReportKind.ASSESSMENT, assessment__hospital_id__in=ids)
+    # A department sees reports of its inspections only once they are finalized (scoring.selectors).
+    return _jobs().filter(kind=ReportKind.ASSESSMENT, assessment__in=assessments_visible_to(user))
 
 
 def with_children_counts(qs: QuerySet[ReportJob]) -> QuerySet[ReportJob]:

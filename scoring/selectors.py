@@ -4,14 +4,16 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
+from accounts.models import HOSPITAL_ROLES
 from accounts.selectors import scope_by_hospital
 
 from . import engine, excel
 from .models import (
     Assessment,
     AssessmentKind,
+    AssessmentStatus,
     Chapter,
     Criterion,
     GradeThreshold,
@@ -44,10 +46,23 @@ def standard_detail_queryset() -> QuerySet[Standard]:
     )
 
 
+def unfinished_inspections() -> Q:
+    """Inspections whose ratings are still the inspectors' working notes (not finalized)."""
+    return Q(kind=AssessmentKind.INSPECTION) & ~Q(status=AssessmentStatus.FINALIZED)
+
+
 def assessments_visible_to(user: Any) -> QuerySet[Assessment]:
-    """Assessments of the hospitals the user may see; the one scope for HTML views and the API."""
-    qs = Assessment.objects.select_related("hospital", "standard")
-    return scope_by_hospital(qs, user)
+    """Assessments of the hospitals the user may see; the one scope for HTML views and the API.
+
+    A department sees its inspection once it is finalized, as it would hear the result at the
+    feedback meeting: until then the ratings and remarks are the inspectors' working notes, and a
+    submitted inspection may still be reopened. So pages, API, history, sheet and reports of a
+    draft, submitted or returned inspection answer a department 404.
+    """
+    qs = scope_by_hospital(Assessment.objects.select_related("hospital", "standard"), user)
+    if getattr(user, "effective_role", None) in HOSPITAL_ROLES:
+        qs = qs.exclude(unfinished_inspections())
+    return qs
 
 
 def criterion_for_assessment(assessment: Assessment, code: str) -> Criterion | None:
@@ -170,10 +185,11 @@ def paired_self_assessment(assessment: Assessment) -> Assessment | None:
     ).first()
 
 
-def assessment_variance(assessment: Assessment) -> dict[str, Any] | None:
+def assessment_variance(assessment: Assessment, *, within: QuerySet[Assessment] | None = None) -> dict[str, Any] | None:
     """Self-assessment against inspection, per criterion and per chapter, largest gaps first.
 
-    `assessment` may be either of the pair; None when the other half does not exist.
+    `assessment` may be either of the pair; None when the other half does not exist (among
+    `within`, e.g. what the asking user may see; default: every assessment).
     A gap is self minus inspection, in weighted points: positive means the department
     rated itself higher than the inspectors did.
     """
@@ -183,12 +199,16 @@ def assessment_variance(assessment: Assessment) -> dict[str, Any] | None:
         inspection, self_assessment = assessment, paired_self_assessment(assessment)
     else:
         self_assessment = assessment
-        inspection = Assessment.objects.filter(
-            hospital_id=assessment.hospital_id,
-            standard_id=assessment.standard_id,
-            year=assessment.year,
-            kind=AssessmentKind.INSPECTION,
-        ).first()
+        inspection = (
+            (within if within is not None else Assessment.objects.all())
+            .filter(
+                hospital_id=assessment.hospital_id,
+                standard_id=assessment.standard_id,
+                year=assessment.year,
+                kind=AssessmentKind.INSPECTION,
+            )
+            .first()
+        )
     if self_assessment is None or inspection is None:
         return None
     own, theirs = assessment_result(self_assessment), assessment_result(inspection)

@@ -18,6 +18,7 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import Hospital, Level, Role, User
 from tests.factories import AssignmentFactory, HospitalFactory, UserFactory
@@ -52,6 +53,14 @@ def _plain_http() -> None:
     # The test client and the live server speak plain HTTP. Production redirects it to HTTPS
     # (DEBUG off); tests/test_deploy.py checks that configuration with `check --deploy`.
     django_settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
+def _throttles_out_of_the_way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The API's throttles count requests per address and minute; the suite sends hundreds from 127.0.0.1
+    # (schemathesis alone). Tests marked `throttled` (tests/accounts/test_throttling.py) keep the real rates.
+    if request.node.get_closest_marker("throttled") is None:
+        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": None, "token": None, "user": None})
 
 
 @pytest.fixture(autouse=True)

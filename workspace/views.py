@@ -245,7 +245,7 @@ def assessment_reopen(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def assessment_variance(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Self-assessment against inspection: per criterion and per chapter, largest gaps first."""
     assessment = _visible_assessment(request, pk)
-    variance = variance_of(assessment)
+    variance = variance_of(assessment, within=assessments_visible_to(request.user))
     return render(request, "workspace/assessment_variance.html", {"assessment": assessment, "variance": variance})
 
 

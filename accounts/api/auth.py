@@ -16,6 +16,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.security import confirmed_device, password_expired, second_factor_required
 from audit.services import audit_record
@@ -46,6 +47,9 @@ class ObtainTokenView(ObtainAuthToken):
     serializer_class = TokenRequestSerializer
     # DRF's view names its own parsers; these are the API's (deeply nested JSON answers 400, not 500).
     parser_classes = (DecimalJSONParser, FormParser, MultiPartParser)
+    # Password guessing is slowed per address before the lockout counts it (settings: API_THROTTLE_TOKEN).
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "token"
 
     @extend_schema(
         request=TokenRequestSerializer,

@@ -130,7 +130,7 @@ def test_an_invalid_filter_is_refused_not_ignored(cast: Cast) -> None:
     assert cast.client("qc_admin").get(API, {"ip": "not-an-ip"}).status_code == 400
     assert browser(cast, "qc_admin").get(CSV, {"ip": "not-an-ip"}).status_code == 400
     page = browser(cast, "qc_admin").get(PAGE, {"ip": "not-an-ip"})
-    assert page.status_code == 200 and "筛选条件无效" in page.content.decode()
+    assert page.status_code == 400 and "筛选条件无效" in page.content.decode()  # 400 since issue 12 (L1)
 
 
 def test_the_csv_has_every_field_in_utc_and_is_safe_for_excel(cast: Cast) -> None:

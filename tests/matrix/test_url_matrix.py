@@ -286,19 +286,20 @@ ROWS: list[Row] = [
         B=(403, 404, 404, 404, 404, OK, LOGIN),
     ),
     # Only the QC centre reopens a submitted inspection (a draft answers 409, an empty reason 400: both OK).
+    # Departments do not see an inspection before it is finalized: 404 (issue 12).
     row(
         "assessment-reopen",
         "GET",
         obj("inspection_draft"),
-        A=(200, 403, 404, 403, 403, 404, LOGIN),
-        B=(200, 404, 404, 404, 404, 403, LOGIN),
+        A=(200, 403, 404, 404, 404, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 404, LOGIN),
     ),
     row(
         "assessment-reopen",
         "POST",
         obj("inspection_draft"),
-        A=(OK, 403, 404, 403, 403, 404, LOGIN),
-        B=(OK, 404, 404, 404, 404, 403, LOGIN),
+        A=(OK, 403, 404, 404, 404, 404, LOGIN),
+        B=(OK, 404, 404, 404, 404, 404, LOGIN),
     ),
     # Only the QC side finalizes.
     row(
@@ -733,8 +734,8 @@ ROWS: list[Row] = [
         "v1:assessment-reopen",
         "POST",
         obj("inspection_draft"),
-        A=(OK, 403, 404, 403, 403, 404, 401),
-        B=(OK, 404, 404, 404, 404, 403, 401),
+        A=(OK, 403, 404, 404, 404, 404, 401),
+        B=(OK, 404, 404, 404, 404, 404, 401),
     ),
     row(
         "v1:assessment-finalize",

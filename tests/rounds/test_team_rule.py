@@ -10,7 +10,6 @@ inspection, with a reason, so one submitted by mistake is never stuck.
 import datetime
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from accounts.models import Role, User
@@ -21,11 +20,11 @@ from rounds.services import round_add_hospital, round_assign_inspector, round_cr
 from scoring.models import AssessmentStatus, Criterion, Standard
 from scoring.services import assessment_submit
 from tests.conftest import Cast
+from tests.evidence.conftest import pdf
 from tests.factories import AssignmentFactory, UserFactory, rate_all
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 def _entry(cast: Cast) -> RoundHospital:
@@ -58,7 +57,7 @@ def _submitted_self_assessment(cast: Cast, entry: RoundHospital) -> None:
         actor=cast.head_a,
         assessment=entry.self_assessment,
         criterion=criterion,
-        files=[SimpleUploadedFile("制度.pdf", PDF, content_type="application/pdf")],
+        files=[pdf()],
     )
     rate_all(entry.self_assessment)
     assessment_submit(actor=cast.head_a, assessment=entry.self_assessment)
