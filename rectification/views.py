@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import User
 from accounts.selectors import hospitals_visible_to
+from accounts.typing import signed_in
 from common.files import serve_stored_file
 from common.http import HtmxHttpRequest
 
@@ -122,7 +123,7 @@ def rectification_answer(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     services.rectification_answer_authorize(actor=request.user, item=item)
     try:
         services.rectification_answer(
-            actor=request.user,
+            actor=signed_in(request.user),
             item=item,
             answer=request.POST.get("answer", ""),
             files=request.FILES.getlist("files"),
@@ -145,7 +146,7 @@ def rectification_verify(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _respond(request, pk, errors={"decision": [_("请选择“通过销号”或“退回整改”。")]}, status=400)
     try:
         services.rectification_verify(
-            actor=request.user, item=item, accept=decision == "accept", note=request.POST.get("note", "")
+            actor=signed_in(request.user), item=item, accept=decision == "accept", note=request.POST.get("note", "")
         )
     except ValidationError as exc:
         return _respond(request, pk, errors=_errors(exc), status=400)
@@ -177,7 +178,7 @@ def rectification_assign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if errors:
         return _respond(request, pk, errors=errors, status=400)
     try:
-        services.rectification_assign(actor=request.user, item=item, owner=owner, due_date=due_date)
+        services.rectification_assign(actor=signed_in(request.user), item=item, owner=owner, due_date=due_date)
     except ValidationError as exc:
         return _respond(request, pk, errors=_errors(exc), status=400)
     except ItemStateError as exc:

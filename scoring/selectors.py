@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, QuerySet
 
 from accounts.selectors import scope_by_hospital
+from accounts.typing import AnyUser
 
 from . import engine, excel
 from .models import (
@@ -44,7 +45,7 @@ def standard_detail_queryset() -> QuerySet[Standard]:
     )
 
 
-def assessments_visible_to(user: Any) -> QuerySet[Assessment]:
+def assessments_visible_to(user: AnyUser) -> QuerySet[Assessment]:
     """Assessments of the hospitals the user may see; the one scope for HTML views and the API."""
     qs = Assessment.objects.select_related("hospital", "standard")
     return scope_by_hospital(qs, user)
