@@ -11,6 +11,7 @@ from audit.admin import AuditedAdminMixin, AuditedModelAdmin
 
 from . import services
 from .models import Hospital, InspectorAssignment, SecurityPolicy, User
+from .typing import signed_in
 
 
 @admin.register(Hospital)
@@ -60,7 +61,7 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     @admin.action(description=_("解除所选用户的登录锁定"))
     def unlock(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
-            services.user_unlock(actor=request.user, user=user)
+            services.user_unlock(actor=signed_in(request.user), user=user)
         count = len(queryset)
         self.message_user(
             request,
@@ -71,7 +72,7 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     @admin.action(description=_("停用所选用户并结束其会话"))
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
-            services.user_deactivate(actor=request.user, user=user)
+            services.user_deactivate(actor=signed_in(request.user), user=user)
         count = len(queryset)
         self.message_user(
             request,
@@ -99,7 +100,7 @@ class SecurityPolicyAdmin(AuditedModelAdmin):
         if change and not form.has_changed():
             return
         policy = services.security_policy_set(
-            actor=request.user, second_factor_required=form.cleaned_data["second_factor_required"]
+            actor=signed_in(request.user), second_factor_required=form.cleaned_data["second_factor_required"]
         )
         obj.pk, obj.updated_at = policy.pk, policy.updated_at
 

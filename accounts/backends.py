@@ -6,6 +6,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
 from . import lockout
+from .models import User
+from .typing import AnyUser
 
 
 class RoleBackend(ModelBackend):
@@ -15,13 +17,13 @@ class RoleBackend(ModelBackend):
     be a second, drifting copy of the role.
     """
 
-    def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:
-        if getattr(user_obj, "is_qc_admin", False):
+    def has_perm(self, user_obj: AnyUser, perm: str, obj: Any = None) -> bool:
+        if isinstance(user_obj, User) and user_obj.is_qc_admin:
             return True
         return super().has_perm(user_obj, perm, obj)
 
-    def has_module_perms(self, user_obj: Any, app_label: str) -> bool:
-        if getattr(user_obj, "is_qc_admin", False):
+    def has_module_perms(self, user_obj: AnyUser, app_label: str) -> bool:
+        if isinstance(user_obj, User) and user_obj.is_qc_admin:
             return True
         return super().has_module_perms(user_obj, app_label)
 

@@ -9,10 +9,11 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest
 
+from .models import User
 from .security import session_start
 
 
-def _session_start(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+def _session_start(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     session = getattr(request, "session", None)
     if session is not None:
         session_start(session, user)

@@ -4,16 +4,15 @@
 other scoped queryset (assessments, later evidence and reports) filters through it.
 """
 
-from typing import Any
-
 from django.db.models import QuerySet
 
-from .models import Hospital, InspectorAssignment, Role
+from .models import Hospital, InspectorAssignment, Role, User
+from .typing import AnyUser
 
 
-def hospital_ids_visible_to(user: Any) -> QuerySet | None:
+def hospital_ids_visible_to(user: AnyUser) -> QuerySet | None:
     """A subquery of hospital ids the user may see, or None meaning every hospital."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not isinstance(user, User) or not user.is_active:
         return Hospital.objects.none().values("id")
     role = user.effective_role
     if role == Role.QC_ADMIN:
@@ -25,7 +24,7 @@ def hospital_ids_visible_to(user: Any) -> QuerySet | None:
     return Hospital.objects.none().values("id")
 
 
-def scope_by_hospital(qs: QuerySet, user: Any, *, field: str = "hospital_id") -> QuerySet:
+def scope_by_hospital(qs: QuerySet, user: AnyUser, *, field: str = "hospital_id") -> QuerySet:
     """Restrict any queryset with a hospital foreign key to the hospitals `user` may see."""
     ids = hospital_ids_visible_to(user)
     if ids is None:
@@ -33,15 +32,15 @@ def scope_by_hospital(qs: QuerySet, user: Any, *, field: str = "hospital_id") ->
     return qs.filter(**{f"{field}__in": ids})
 
 
-def hospitals_visible_to(user: Any) -> QuerySet[Hospital]:
+def hospitals_visible_to(user: AnyUser) -> QuerySet[Hospital]:
     """Hospitals the user may see: all for qc_admin, assigned for inspectors, their own for departments."""
     return scope_by_hospital(Hospital.objects.all(), user, field="id")
 
 
-def assignments_visible_to(user: Any) -> QuerySet[InspectorAssignment]:
+def assignments_visible_to(user: AnyUser) -> QuerySet[InspectorAssignment]:
     """Inspector assignments: all for qc_admin, an inspector's own, none for departments."""
     qs = InspectorAssignment.objects.select_related("inspector", "hospital")
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not isinstance(user, User) or not user.is_active:
         return qs.none()
     if user.effective_role == Role.QC_ADMIN:
         return qs

@@ -19,11 +19,12 @@ from audit.services import audit_record
 
 from .lockout import account_unlock
 from .models import HOSPITAL_ROLES, PRIVILEGED_ROLES, Hospital, InspectorAssignment, Role, SecurityPolicy, User
+from .typing import AnyUser
 
 
-def require_qc_admin(actor: Any) -> None:
+def require_qc_admin(actor: AnyUser) -> None:
     """Only the QC centre administers hospitals, users and assignments."""
-    if not getattr(actor, "is_qc_admin", False):
+    if not (isinstance(actor, User) and actor.is_qc_admin):
         raise PermissionDenied(_("只有质控中心管理员可以执行此操作。"))
 
 
@@ -40,7 +41,7 @@ def _hospital_snapshot(h: Hospital) -> dict[str, Any]:
 @transaction.atomic
 def hospital_create(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     level: str,
     key_specialty: bool = False,
@@ -61,7 +62,7 @@ def hospital_create(
 @transaction.atomic
 def user_create(
     *,
-    actor: Any,
+    actor: User,
     username: str,
     password: str,
     role: str,
@@ -96,7 +97,7 @@ def user_create(
 
 
 @transaction.atomic
-def assignment_create(*, actor: Any, inspector: User, hospital: Hospital) -> InspectorAssignment:
+def assignment_create(*, actor: User, inspector: User, hospital: Hospital) -> InspectorAssignment:
     """Let an inspector see and inspect one hospital (qc_admin only)."""
     require_qc_admin(actor)
     if inspector.role != Role.INSPECTOR:
@@ -113,7 +114,7 @@ def assignment_create(*, actor: Any, inspector: User, hospital: Hospital) -> Ins
 
 
 @transaction.atomic
-def assignment_delete(*, actor: Any, assignment: InspectorAssignment) -> None:
+def assignment_delete(*, actor: User, assignment: InspectorAssignment) -> None:
     """Withdraw an inspector's sight of a hospital (qc_admin only)."""
     require_qc_admin(actor)
     audit_record(
@@ -152,7 +153,7 @@ def user_sessions_end(*, user: User) -> int:
 
 
 @transaction.atomic
-def user_deactivate(*, actor: Any, user: User) -> User:
+def user_deactivate(*, actor: User, user: User) -> User:
     """Disable an account (qc_admin only) and end its sessions."""
     require_qc_admin(actor)
     if user.is_active:
@@ -166,7 +167,7 @@ def user_deactivate(*, actor: Any, user: User) -> User:
 
 
 @transaction.atomic
-def security_policy_set(*, actor: Any, second_factor_required: bool) -> SecurityPolicy:
+def security_policy_set(*, actor: User, second_factor_required: bool) -> SecurityPolicy:
     """Make the second factor mandatory for qc_admin and inspector accounts, or optional again (qc_admin only)."""
     require_qc_admin(actor)
     policy, _created = SecurityPolicy.objects.select_for_update().get_or_create(pk=1)
@@ -210,7 +211,7 @@ def totp_device_enrol(*, user: User, key: str, token: str) -> TOTPDevice | None:
 
 
 @transaction.atomic
-def user_unlock(*, actor: Any, user: User) -> int:
+def user_unlock(*, actor: User, user: User) -> int:
     """Lift a login lockout of the user from every address before it runs out (qc_admin only)."""
     require_qc_admin(actor)
     cleared = account_unlock(user.username)

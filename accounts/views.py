@@ -84,7 +84,7 @@ def _second_factor_done(request: HttpRequest, device: TOTPDevice) -> HttpRespons
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """Bind an authenticator app (scan a QR code drawn here, confirm with a code)."""
     _require_privileged(request)
-    user: Any = request.user
+    user: Any = request.user  # Any: OTPMiddleware gives it is_verified(), which no type declares
     has_device = confirmed_device(user) is not None
     if request.session.get(SECOND_FACTOR) == VERIFY or (has_device and not user.is_verified()):
         # Whoever has only the password must not replace the authenticator: prove the current one first.
@@ -121,7 +121,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     """The second step of signing in: a code from the authenticator app."""
     _require_privileged(request)
-    user: Any = request.user
+    user: Any = request.user  # Any: OTPMiddleware gives it is_verified(), which no type declares
     device = confirmed_device(user)
     if device is None:
         # The authenticator was removed (a qc_admin reset it): enrol again if that is required.

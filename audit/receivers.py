@@ -9,6 +9,7 @@ user_logged_in), the API token endpoint (`authenticate()` sends user_login_faile
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.http import HttpRequest
 
@@ -17,11 +18,11 @@ from common.files import file_integrity_failure
 from .services import audit_record
 
 
-def _login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+def _login(sender: Any, request: HttpRequest | None, user: AbstractBaseUser, **kwargs: Any) -> None:
     audit_record(actor=user, action="auth.login", obj=user)
 
 
-def _logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+def _logout(sender: Any, request: HttpRequest | None, user: AbstractBaseUser | None, **kwargs: Any) -> None:
     # `user` is None when nobody was signed in; a logout of nobody is still worth a line.
     if user is not None and getattr(user, "pk", None):
         audit_record(actor=user, action="auth.logout", obj=user)

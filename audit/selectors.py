@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 from django.utils.functional import Promise
@@ -261,12 +263,12 @@ def actor_name(event: AuditEvent) -> str:
 # --- the QC centre's audit log ------------------------------------------------------------------
 
 
-def can_read_audit_log(user: Any) -> bool:
+def can_read_audit_log(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Only the QC centre's administrators read the whole trail."""
     return bool(getattr(user, "is_qc_admin", False))
 
 
-def audit_log_events(user: Any) -> QuerySet[AuditEvent]:
+def audit_log_events(user: AbstractBaseUser | AnonymousUser) -> QuerySet[AuditEvent]:
     """Every event for a qc_admin, newest first; nothing for anyone else. No joins: names are stored on the row."""
     if not can_read_audit_log(user):
         return AuditEvent.objects.none()

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Max
@@ -36,7 +38,7 @@ def _hospital_id(obj: Any, assessment: Any, hospital: Any) -> int | None:
 
 def audit_record(
     *,
-    actor: Any,
+    actor: AbstractBaseUser | AnonymousUser | None,
     action: str,
     obj: models.Model | None = None,
     before: dict[str, Any] | None = None,
@@ -57,7 +59,7 @@ def audit_record(
         assessment_id=assessment.pk if assessment is not None else None,
         criterion_code=getattr(criterion, "code", "") or "",
         hospital_id=_hospital_id(obj, assessment, hospital),
-        actor=user,
+        actor_id=user.pk if user is not None else None,  # by id: audit cannot name accounts' User model
         actor_username=user.get_username() if user is not None else "",
         action=action,
         object_type=obj._meta.label_lower if obj is not None else object_type[:64],
@@ -71,7 +73,9 @@ def audit_record(
     )
 
 
-def audit_request_refused(*, actor: Any, action: str, method: str, path: str, view: str, status: int) -> AuditEvent:
+def audit_request_refused(
+    *, actor: AbstractBaseUser | AnonymousUser | None, action: str, method: str, path: str, view: str, status: int
+) -> AuditEvent:
     """Record a refused request (403, or 404 on an object URL): who asked for what."""
     return audit_record(
         actor=actor,
@@ -85,7 +89,7 @@ def audit_request_refused(*, actor: Any, action: str, method: str, path: str, vi
 
 def uploads_checked(
     *,
-    actor: Any,
+    actor: AbstractBaseUser | AnonymousUser | None,
     files: Any,
     assessment: models.Model | None = None,
     criterion: Any = None,
@@ -104,7 +108,7 @@ def uploads_checked(
 
 def audit_upload_refused(
     *,
-    actor: Any,
+    actor: AbstractBaseUser | AnonymousUser | None,
     files: Any,
     error: ValidationError,
     assessment: models.Model | None = None,
@@ -142,7 +146,7 @@ def archive_cutoff_allowed(before: datetime.datetime, *, now: datetime.datetime 
     return before <= now - datetime.timedelta(days=RETENTION_DAYS)
 
 
-def audit_archive(*, before: datetime.datetime, out: Path, actor: Any = None) -> ArchiveResult:
+def audit_archive(*, before: datetime.datetime, out: Path, actor: AbstractBaseUser | None = None) -> ArchiveResult:
     """Move the events written before `before` (at least RETENTION_DAYS old) to an archive file, then out of the table.
 
     The file is written and verified first; then, in one transaction, the archive row (file name and

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Hospital, Level
 from accounts.selectors import scope_by_hospital
+from accounts.typing import AnyUser
 from scoring.models import AppliesTo, Criterion, Standard
 
 from . import rules
@@ -16,12 +17,12 @@ from .facts import labels, values
 from .models import CriterionRule, DepartmentProfile, ProfileDocument
 
 
-def profiles_visible_to(user: Any) -> QuerySet[DepartmentProfile]:
+def profiles_visible_to(user: AnyUser) -> QuerySet[DepartmentProfile]:
     """Profiles of the hospitals the user may see."""
     return scope_by_hospital(DepartmentProfile.objects.select_related("hospital", "updated_by"), user)
 
 
-def documents_visible_to(user: Any) -> QuerySet[ProfileDocument]:
+def documents_visible_to(user: AnyUser) -> QuerySet[ProfileDocument]:
     return scope_by_hospital(
         ProfileDocument.objects.select_related("profile", "profile__hospital"), user, field="profile__hospital_id"
     )

@@ -12,8 +12,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Hospital, Role
+from accounts.models import Hospital, Role, User
 from accounts.roles import is_department_member
+from accounts.typing import AnyUser
 from audit.services import audit_record, uploads_checked
 from common.files import files_removed_on_failure, sha256_of
 from common.params import year_in_range
@@ -40,16 +41,16 @@ _REQUIRES: tuple[tuple[str, tuple[str, ...], Any], ...] = (
 )
 
 
-def can_edit_profile(user: Any, hospital: Hospital) -> bool:
+def can_edit_profile(user: AnyUser, hospital: Hospital) -> bool:
     """The hospital's department (head and staff) keeps its profile; the QC centre may correct it."""
-    role = getattr(user, "effective_role", None)
+    role = user.effective_role if isinstance(user, User) else None
     if role == Role.QC_ADMIN:
         return True
     return is_department_member(user, hospital.pk)
 
 
-def can_edit_rules(user: Any) -> bool:
-    return getattr(user, "effective_role", None) == Role.QC_ADMIN
+def can_edit_rules(user: AnyUser) -> bool:
+    return isinstance(user, User) and user.effective_role == Role.QC_ADMIN
 
 
 def _clean_value(name: str, raw: Any) -> tuple[Any, str | None]:
@@ -105,7 +106,7 @@ def _snapshot(profile: DepartmentProfile) -> dict[str, Any]:
 
 
 @transaction.atomic
-def profile_save(*, actor: Any, hospital: Hospital, year: int, data: Mapping[str, Any]) -> DepartmentProfile:
+def profile_save(*, actor: User, hospital: Hospital, year: int, data: Mapping[str, Any]) -> DepartmentProfile:
     """Create or update the hospital's profile for `year` with the facts in `data` (others unchanged).
 
     Every fact is checked (integers ≥ 0, areas ≥ 0 with one decimal, known titles) and so are impossible
@@ -153,7 +154,7 @@ def profile_save(*, actor: Any, hospital: Hospital, year: int, data: Mapping[str
 
 
 def profile_document_upload(
-    *, actor: Any, profile: DepartmentProfile, fact_name: str, files: list[Any]
+    *, actor: User, profile: DepartmentProfile, fact_name: str, files: list[Any]
 ) -> list[ProfileDocument]:
     """Attach files (a staff roster, an asset list) to one fact of a profile; checked by content, audited."""
     if not can_edit_profile(actor, profile.hospital):
@@ -180,7 +181,7 @@ def profile_document_upload(
     return stored
 
 
-def profile_document_delete(*, actor: Any, document: ProfileDocument) -> None:
+def profile_document_delete(*, actor: User, document: ProfileDocument) -> None:
     """Remove a profile document (and its file)."""
     if not can_edit_profile(actor, document.profile.hospital):
         raise PermissionDenied(_("只有本院科室人员或质控中心可以删除概况佐证材料。"))
@@ -197,7 +198,7 @@ def profile_document_delete(*, actor: Any, document: ProfileDocument) -> None:
 
 
 @transaction.atomic
-def rule_set(*, actor: Any, criterion: Criterion, valid_from: int, rule: Any, note: str = "") -> Any:
+def rule_set(*, actor: User, criterion: Criterion, valid_from: int, rule: Any, note: str = "") -> Any:
     """Store (or replace) the rule of `criterion` from `valid_from` on; the QC centre only; audited."""
     from .models import CriterionRule
 

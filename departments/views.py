@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment, Font
 
 from accounts.models import Hospital, Role
 from accounts.selectors import hospitals_visible_to
+from accounts.typing import signed_in
 from common.exports import export_row
 from common.files import serve_stored_file
 from common.http import HtmxHttpRequest
@@ -118,7 +119,7 @@ def profile_detail(request: HtmxHttpRequest, pk: int, year: int) -> HttpResponse
             raise PermissionDenied
         data = {name: request.POST.get(name, "") for name in FACTS if name in request.POST}
         try:
-            services.profile_save(actor=request.user, hospital=hospital, year=year, data=data)
+            services.profile_save(actor=signed_in(request.user), hospital=hospital, year=year, data=data)
         except ValidationError as exc:
             context = _page_context(request, hospital, year, posted=request.POST, errors=exc.message_dict)
             template = "departments/partials/profile_body.html" if request.htmx else "departments/profile.html"
@@ -140,11 +141,11 @@ def profile_document_upload(request: HtmxHttpRequest, pk: int, year: int) -> Htt
     if not services.can_edit_profile(request.user, hospital) or not year_in_range(year):
         raise PermissionDenied
     profile = selectors.profile_of(hospital, year) or services.profile_save(
-        actor=request.user, hospital=hospital, year=year, data={}
+        actor=signed_in(request.user), hospital=hospital, year=year, data={}
     )
     try:
         services.profile_document_upload(
-            actor=request.user,
+            actor=signed_in(request.user),
             profile=profile,
             fact_name=request.POST.get("fact", ""),
             files=request.FILES.getlist("files"),
@@ -173,7 +174,7 @@ def profile_document_download(request: HtmxHttpRequest, pk: int) -> HttpResponse
 def profile_document_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     document = _visible_document(request, pk)
     profile = document.profile
-    services.profile_document_delete(actor=request.user, document=document)
+    services.profile_document_delete(actor=signed_in(request.user), document=document)
     messages.success(request, _("佐证材料已删除。"))
     return redirect(reverse("profile-detail", kwargs={"pk": profile.hospital_id, "year": profile.year}) + "#documents")
 

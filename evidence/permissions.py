@@ -6,14 +6,13 @@ with reviewing the assessment. `may_*` ask about the role only; `can_*` also ask
 the assessment's status allows the action now, which is what a template needs to know.
 """
 
-from typing import Any
-
+from accounts.typing import AnyUser
 from scoring import permissions as scoring_permissions
 from scoring.models import Assessment, Criterion
 from scoring.permissions import Action
 
 
-def may_attach(user: Any, assessment: Assessment, criterion: Criterion | None = None) -> bool:
+def may_attach(user: AnyUser, assessment: Assessment, criterion: Criterion | None = None) -> bool:
     """Those who rate an assessment (the criterion, if given) upload and remove its evidence."""
     if criterion is not None:
         # In an inspection round, a team inspector only works on the chapters they were given.
@@ -21,12 +20,12 @@ def may_attach(user: Any, assessment: Assessment, criterion: Criterion | None = 
     return scoring_permissions.may(user, assessment, Action.RATE)
 
 
-def may_review(user: Any, assessment: Assessment) -> bool:
+def may_review(user: AnyUser, assessment: Assessment) -> bool:
     """The QC side (assigned inspectors, qc_admin) reviews evidence."""
     return scoring_permissions.may(user, assessment, Action.REVIEW)
 
 
-def can_upload(user: Any, assessment: Assessment) -> bool:
+def can_upload(user: AnyUser, assessment: Assessment) -> bool:
     """Upload or delete now: the role allows it and the assessment is a draft or returned in part.
 
     For a returned assessment the page offers upload only on the returned criteria.
@@ -34,6 +33,6 @@ def can_upload(user: Any, assessment: Assessment) -> bool:
     return Action.RATE in scoring_permissions.allowed_actions(user, assessment)
 
 
-def can_review(user: Any, assessment: Assessment) -> bool:
+def can_review(user: AnyUser, assessment: Assessment) -> bool:
     """Review now: the role allows it and the assessment is submitted (not yet finalized)."""
     return Action.REVIEW in scoring_permissions.allowed_actions(user, assessment)

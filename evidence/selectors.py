@@ -1,17 +1,17 @@
 """Reads of evidence, scoped to what the asking user may see."""
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.db.models import QuerySet
 
 from accounts.selectors import scope_by_hospital
+from accounts.typing import AnyUser
 from scoring.models import Assessment
 
 from .models import Evidence
 
 
-def evidence_visible_to(user: Any) -> QuerySet[Evidence]:
+def evidence_visible_to(user: AnyUser) -> QuerySet[Evidence]:
     """Evidence of the assessments of the hospitals the user may see; foreign evidence is simply absent."""
     qs = Evidence.objects.select_related(
         "assessment__hospital", "assessment__standard", "criterion__item__chapter", "uploaded_by", "reviewed_by"

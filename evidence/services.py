@@ -15,7 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from accounts.selectors import scope_by_hospital
+from accounts.typing import AnyUser
 from audit.services import audit_record, uploads_checked
 from common.files import files_removed_on_failure, sha256_of
 from scoring.errors import AssessmentLocked
@@ -26,7 +28,7 @@ from . import permissions
 from .models import Evidence, ReviewStatus
 
 
-def _visible(actor: Any, assessment: Assessment) -> bool:
+def _visible(actor: AnyUser, assessment: Assessment) -> bool:
     # Views answer 404 before reaching here; this keeps other callers (tasks, admin) honest too.
     return scope_by_hospital(Assessment.objects.filter(pk=assessment.pk), actor).exists()
 
@@ -69,20 +71,20 @@ def _snapshot(evidence: Evidence) -> dict[str, Any]:
     }
 
 
-def evidence_attach_authorize(*, actor: Any, assessment: Assessment, criterion: Criterion | None = None) -> None:
+def evidence_attach_authorize(*, actor: AnyUser, assessment: Assessment, criterion: Criterion | None = None) -> None:
     """Refuse (403) an actor who may see but not upload to or delete from the assessment (or that criterion)."""
     if not permissions.may_attach(actor, assessment, criterion) or not _visible(actor, assessment):
         raise PermissionDenied(_("您无权为此评审上传或删除佐证材料。"))
 
 
-def evidence_review_authorize(*, actor: Any, assessment: Assessment) -> None:
+def evidence_review_authorize(*, actor: AnyUser, assessment: Assessment) -> None:
     """Refuse (403) an actor who may see but not review the assessment's evidence."""
     if not permissions.may_review(actor, assessment) or not _visible(actor, assessment):
         raise PermissionDenied(_("只有质控专家或质控中心管理员可以审核佐证材料。"))
 
 
 def evidence_upload(
-    *, actor: Any, assessment: Assessment, criterion: Criterion, files: Sequence[Any]
+    *, actor: User, assessment: Assessment, criterion: Criterion, files: Sequence[Any]
 ) -> list[Evidence]:
     """Attach files to one criterion of a draft assessment: all of them, or none if any is refused.
 
@@ -116,7 +118,7 @@ def evidence_upload(
     return created
 
 
-def evidence_delete(*, actor: Any, evidence: Evidence) -> None:
+def evidence_delete(*, actor: User, evidence: Evidence) -> None:
     """Remove one file from a draft assessment (its department); the file leaves storage once the delete commits."""
     evidence_attach_authorize(actor=actor, assessment=evidence.assessment, criterion=evidence.criterion)
     with transaction.atomic():
@@ -138,7 +140,7 @@ def evidence_delete(*, actor: Any, evidence: Evidence) -> None:
         transaction.on_commit(partial(current.file.storage.delete, name))
 
 
-def evidence_review(*, actor: Any, evidence: Evidence, decision: str, reason: str = "") -> Evidence:
+def evidence_review(*, actor: User, evidence: Evidence, decision: str, reason: str = "") -> Evidence:
     """Accept or reject one file of a submitted assessment (inspectors, qc_admin); a rejection must say why."""
     evidence_review_authorize(actor=actor, assessment=evidence.assessment)
     with transaction.atomic():

@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.typing import signed_in
 from common.files import serve_stored_file
 from common.http import HtmxHttpRequest
 from scoring.errors import AssessmentLocked
@@ -84,7 +85,9 @@ def evidence_upload(request: HtmxHttpRequest, pk: int, code: str) -> HttpRespons
     services.evidence_attach_authorize(actor=request.user, assessment=assessment, criterion=criterion)
     files = request.FILES.getlist("files")
     try:
-        created = services.evidence_upload(actor=request.user, assessment=assessment, criterion=criterion, files=files)
+        created = services.evidence_upload(
+            actor=signed_in(request.user), assessment=assessment, criterion=criterion, files=files
+        )
     except ValidationError as exc:
         return _answer(request, assessment, criterion, errors=_messages(exc), status=400)
     except AssessmentLocked as exc:
@@ -113,7 +116,7 @@ def evidence_delete(request: HtmxHttpRequest, evidence_id: int) -> HttpResponse:
     assessment, criterion = evidence.assessment, evidence.criterion
     services.evidence_attach_authorize(actor=request.user, assessment=assessment, criterion=criterion)
     try:
-        services.evidence_delete(actor=request.user, evidence=evidence)
+        services.evidence_delete(actor=signed_in(request.user), evidence=evidence)
     except AssessmentLocked as exc:
         return _answer(request, assessment, criterion, errors=[exc.message], status=409)
     return _answer(request, assessment, criterion, notice=_("已删除“%(name)s”。") % {"name": evidence.original_name})
@@ -128,7 +131,7 @@ def evidence_review(request: HtmxHttpRequest, evidence_id: int) -> HttpResponse:
     services.evidence_review_authorize(actor=request.user, assessment=assessment)
     try:
         reviewed = services.evidence_review(
-            actor=request.user,
+            actor=signed_in(request.user),
             evidence=evidence,
             decision=request.POST.get("decision", ""),
             reason=request.POST.get("reason", ""),

@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Hospital
 from accounts.selectors import hospitals_visible_to
+from accounts.typing import signed_in
 from common.http import HtmxHttpRequest
 
 from . import selectors
@@ -84,7 +85,7 @@ def case_upload(request: HtmxHttpRequest, hospital_id: int) -> HttpResponse:
             missing = True
         else:
             job = jobs.case_import_request(
-                actor=request.user,
+                actor=signed_in(request.user),
                 hospital=hospital,
                 upload=upload,
                 name=upload.name or "",
@@ -135,7 +136,7 @@ class HospitalCaseImport(APIView):
             raise ApiValidationError({"file": [_("请选择要上传的文件。")]})
         partial = str(request.POST.get("partial", "")).lower() in TRUE
         job = jobs.case_import_request(
-            actor=request.user,
+            actor=signed_in(request.user),
             hospital=hospital,
             upload=upload,
             name=upload.name or "",

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Hospital
 from accounts.selectors import scope_by_hospital
+from accounts.typing import AnyUser
 
 from . import rates
 from .models import CaseImport, Indicator, PeriodValue
@@ -86,12 +87,12 @@ def suggestions_for(hospital: Hospital, year: int) -> dict[str, dict[str, Any]]:
     }
 
 
-def case_imports_visible_to(user: Any) -> QuerySet[CaseImport]:
+def case_imports_visible_to(user: AnyUser) -> QuerySet[CaseImport]:
     """Case imports of the hospitals the user may see, with hospital and uploader; the one scope for pages and API."""
     return scope_by_hospital(CaseImport.objects.select_related("hospital", "uploaded_by"), user)
 
 
-def recent_case_imports(user: Any, hospital: Hospital, *, limit: int = 10) -> list[CaseImport]:
+def recent_case_imports(user: AnyUser, hospital: Hospital, *, limit: int = 10) -> list[CaseImport]:
     """The latest imports of one hospital the user may see, newest first (one query)."""
     return list(
         case_imports_visible_to(user).filter(hospital=hospital).defer("errors").order_by("-created", "-id")[:limit]

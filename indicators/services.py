@@ -6,8 +6,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import Hospital, Role
+from accounts.models import Hospital, Role, User
 from accounts.roles import is_department_member
+from accounts.typing import AnyUser
 from audit.services import audit_record
 from common.params import MAX_INT, year_in_range
 
@@ -17,9 +18,9 @@ from .models import Indicator, PeriodValue, Unit
 SUBSET_UNITS = (Unit.PERCENT, Unit.PERMILLE)
 
 
-def can_enter(user: Any, hospital: Hospital) -> bool:
+def can_enter(user: AnyUser, hospital: Hospital) -> bool:
     """The hospital's department (head and staff) reports its counts; the QC centre may correct them."""
-    role = getattr(user, "effective_role", None)
+    role = user.effective_role if isinstance(user, User) else None
     if role == Role.QC_ADMIN:
         return True
     return is_department_member(user, hospital.pk)
@@ -49,7 +50,7 @@ def _count(value: Any, month: int, field: str, label: str, errors: dict[str, lis
 
 @transaction.atomic
 def period_values_set(
-    *, actor: Any, hospital: Hospital, indicator: Indicator, year: int, months: dict[Any, Any]
+    *, actor: User, hospital: Hospital, indicator: Indicator, year: int, months: dict[Any, Any]
 ) -> list[PeriodValue]:
     """Set a year's monthly counts of one indicator: {month: {"numerator": n, "denominator": d} | None}.
 

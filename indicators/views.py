@@ -21,6 +21,7 @@ from openpyxl import Workbook
 
 from accounts.models import Hospital
 from accounts.selectors import hospitals_visible_to
+from accounts.typing import signed_in
 from common.exports import export_row
 from common.http import HtmxHttpRequest
 from common.params import year_in_range, year_param
@@ -117,7 +118,7 @@ def value_grid(request: HtmxHttpRequest, pk: int, code: str, year: int) -> HttpR
         months = {str(m): {f: posted[f"m{m}-{f}"] for f in FIELDS} for m in MONTHS}
         try:
             services.period_values_set(
-                actor=request.user, hospital=hospital, indicator=indicator, year=year, months=months
+                actor=signed_in(request.user), hospital=hospital, indicator=indicator, year=year, months=months
             )
         except ValidationError as exc:
             errors = exc.message_dict

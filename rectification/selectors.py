@@ -1,12 +1,11 @@
 """Reads of rectification items and their files, scoped to what the asking user may see."""
 
-from typing import Any
-
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import HOSPITAL_ROLES, Role, User
 from accounts.selectors import scope_by_hospital
+from accounts.typing import AnyUser
 from scoring.models import Assessment
 
 from .models import ItemStatus, RectificationEvidence, RectificationItem
@@ -18,7 +17,7 @@ def _items() -> QuerySet[RectificationItem]:
     )
 
 
-def rectification_items_visible_to(user: Any) -> QuerySet[RectificationItem]:
+def rectification_items_visible_to(user: AnyUser) -> QuerySet[RectificationItem]:
     """Items of the hospitals the user may see; the one scope for every rectification page."""
     return scope_by_hospital(_items(), user, field="assessment__hospital_id")
 
@@ -33,7 +32,7 @@ def plan_for(assessment: Assessment) -> list[RectificationItem]:
     return list(_items().filter(assessment=assessment).order_by("criterion__position"))
 
 
-def rectification_evidence_visible_to(user: Any) -> QuerySet[RectificationEvidence]:
+def rectification_evidence_visible_to(user: AnyUser) -> QuerySet[RectificationEvidence]:
     """Follow-up files of the items the user may see; foreign files are simply absent."""
     qs = RectificationEvidence.objects.select_related("item__assessment", "uploaded_by")
     return scope_by_hospital(qs, user, field="item__assessment__hospital_id")

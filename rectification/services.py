@@ -16,8 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from accounts.roles import is_department_member
 from accounts.selectors import scope_by_hospital
+from accounts.typing import AnyUser
 from audit.services import audit_record, uploads_checked
 from common import uploads
 from common.files import files_removed_on_failure, sha256_of
@@ -33,7 +35,7 @@ ANSWER_MAX_CHARS = 5000
 NOTE_MAX_CHARS = 2000
 
 
-def _visible(actor: Any, assessment: Assessment) -> bool:
+def _visible(actor: AnyUser, assessment: Assessment) -> bool:
     # Views answer 404 before reaching here; this keeps other callers (the finalize hook, tasks) honest too.
     return scope_by_hospital(Assessment.objects.filter(pk=assessment.pk), actor).exists()
 
@@ -57,7 +59,7 @@ def _snapshot(item: RectificationItem) -> dict[str, Any]:
     }
 
 
-def _audit(actor: Any, action: str, item: RectificationItem, *, obj: Any = None, **kwargs: Any) -> None:
+def _audit(actor: User, action: str, item: RectificationItem, *, obj: Any = None, **kwargs: Any) -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -76,10 +78,10 @@ def _require_not_closed(item: RectificationItem, message: str) -> None:
 # Plan -----------------------------------------------------------------------------------------------
 
 
-def rectification_plan_authorize(*, actor: Any, assessment: Assessment) -> None:
+def rectification_plan_authorize(*, actor: AnyUser, assessment: Assessment) -> None:
     """Refuse (403) anyone but the QC side who can see the inspection."""
     if not (
-        getattr(actor, "is_authenticated", False)
+        isinstance(actor, User)
         and scoring_permissions.may(actor, assessment, Action.REVIEW)
         and _visible(actor, assessment)
     ):
@@ -87,7 +89,7 @@ def rectification_plan_authorize(*, actor: Any, assessment: Assessment) -> None:
 
 
 @transaction.atomic
-def rectification_plan_create(*, actor: Any, assessment: Assessment) -> list[RectificationItem]:
+def rectification_plan_create(*, actor: User, assessment: Assessment) -> list[RectificationItem]:
     """One item per 基本达标 or 未达标 criterion of a finalized inspection; idempotent, returns the whole plan.
 
     Called by `workspace.services.assessment_finalize` in the transaction that finalizes; calling it again
@@ -125,7 +127,7 @@ def rectification_plan_create(*, actor: Any, assessment: Assessment) -> list[Rec
 # Assign ---------------------------------------------------------------------------------------------
 
 
-def rectification_manage_authorize(*, actor: Any, item: RectificationItem) -> None:
+def rectification_manage_authorize(*, actor: AnyUser, item: RectificationItem) -> None:
     """Refuse (403) an actor who may see the item but not assign or verify it."""
     if not permissions.may_manage(actor, item) or not _visible(actor, item.assessment):
         raise PermissionDenied(_("只有质控专家或质控中心管理员可以指派或核验整改项。"))
@@ -133,7 +135,7 @@ def rectification_manage_authorize(*, actor: Any, item: RectificationItem) -> No
 
 @transaction.atomic
 def rectification_assign(
-    *, actor: Any, item: RectificationItem, owner: Any, due_date: datetime.date | None
+    *, actor: User, item: RectificationItem, owner: Any, due_date: datetime.date | None
 ) -> RectificationItem:
     """Set an open item's owner (a department person of the hospital, or nobody) and due date."""
     rectification_manage_authorize(actor=actor, item=item)
@@ -163,14 +165,14 @@ def rectification_assign(
 # Answer ---------------------------------------------------------------------------------------------
 
 
-def rectification_answer_authorize(*, actor: Any, item: RectificationItem) -> None:
+def rectification_answer_authorize(*, actor: AnyUser, item: RectificationItem) -> None:
     """Refuse (403) an actor who may see the item but not answer it (only its department answers)."""
     if not permissions.may_answer(actor, item) or not _visible(actor, item.assessment):
         raise PermissionDenied(_("只有该医院麻醉科的人员可以答复整改项。"))
 
 
 def rectification_answer(
-    *, actor: Any, item: RectificationItem, answer: str, files: Sequence[Any] = ()
+    *, actor: User, item: RectificationItem, answer: str, files: Sequence[Any] = ()
 ) -> RectificationItem:
     """Say what was done (required) and attach follow-up files (optional): all of it is stored, or nothing.
 
@@ -231,7 +233,7 @@ def rectification_answer(
 
 
 @transaction.atomic
-def rectification_verify(*, actor: Any, item: RectificationItem, accept: bool, note: str = "") -> RectificationItem:
+def rectification_verify(*, actor: User, item: RectificationItem, accept: bool, note: str = "") -> RectificationItem:
     """Accept an answered item (verified: closed) or send it back to open; sending back must say why."""
     rectification_manage_authorize(actor=actor, item=item)
     current = _locked(item)

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import User
 from accounts.selectors import hospitals_visible_to
+from accounts.typing import signed_in
 from common.files import serve_stored_file
 from common.filters import filter_status
 from common.forms import field_errors
@@ -125,7 +126,7 @@ def rectification_answer(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     services.rectification_answer_authorize(actor=request.user, item=item)
     try:
         services.rectification_answer(
-            actor=request.user,
+            actor=signed_in(request.user),
             item=item,
             answer=request.POST.get("answer", ""),
             files=request.FILES.getlist("files"),
@@ -148,7 +149,7 @@ def rectification_verify(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _respond(request, pk, errors={"decision": [_("请选择“通过销号”或“退回整改”。")]}, status=400)
     try:
         services.rectification_verify(
-            actor=request.user, item=item, accept=decision == "accept", note=request.POST.get("note", "")
+            actor=signed_in(request.user), item=item, accept=decision == "accept", note=request.POST.get("note", "")
         )
     except ValidationError as exc:
         return _respond(request, pk, errors=_errors(exc), status=400)
@@ -175,7 +176,7 @@ def rectification_assign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             return _respond(request, pk, errors={"owner": [_("责任人须为该医院麻醉科的人员。")]}, status=400)
     due_date = form.cleaned_data["due_date"]
     try:
-        services.rectification_assign(actor=request.user, item=item, owner=owner, due_date=due_date)
+        services.rectification_assign(actor=signed_in(request.user), item=item, owner=owner, due_date=due_date)
     except ValidationError as exc:
         return _respond(request, pk, errors=_errors(exc), status=400)
     except ItemStateError as exc:

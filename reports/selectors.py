@@ -5,11 +5,11 @@ An assessment's report is visible to whoever sees the assessment (the one hospit
 sees them. Anything else answers 404.
 """
 
-from typing import Any
-
 from django.db.models import Count, Q, QuerySet
 
+from accounts.models import User
 from accounts.selectors import hospital_ids_visible_to
+from accounts.typing import AnyUser
 from scoring.selectors import assessments_visible_to
 
 from .models import JobStatus, ReportJob, ReportKind
@@ -19,9 +19,9 @@ def _jobs() -> QuerySet[ReportJob]:
     return ReportJob.objects.select_related("assessment__hospital", "round", "requested_by")
 
 
-def reports_visible_to(user: Any) -> QuerySet[ReportJob]:
+def reports_visible_to(user: AnyUser) -> QuerySet[ReportJob]:
     """Report jobs the user may see and download; the one scope for the pages and the API."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not isinstance(user, User) or not user.is_active:
         return ReportJob.objects.none()
     ids = hospital_ids_visible_to(user)
     if ids is None:
@@ -39,7 +39,7 @@ def with_children_counts(qs: QuerySet[ReportJob]) -> QuerySet[ReportJob]:
     )
 
 
-def report_list(user: Any) -> QuerySet[ReportJob]:
+def report_list(user: AnyUser) -> QuerySet[ReportJob]:
     """Past and current reports for the list page, newest first.
 
     The QC centre sees each bulk request once (its per-hospital reports are inside it); a
@@ -51,7 +51,7 @@ def report_list(user: Any) -> QuerySet[ReportJob]:
     return with_children_counts(qs).order_by("-created_at", "-id")
 
 
-def recent_for_assessment(user: Any, assessment_id: int, *, limit: int = 3) -> list[ReportJob]:
+def recent_for_assessment(user: AnyUser, assessment_id: int, *, limit: int = 3) -> list[ReportJob]:
     """The latest reports of one assessment the user may see (one query)."""
     return list(
         reports_visible_to(user)
@@ -60,13 +60,13 @@ def recent_for_assessment(user: Any, assessment_id: int, *, limit: int = 3) -> l
     )
 
 
-def recent_for_round(user: Any, round_id: int, *, limit: int = 3) -> list[ReportJob]:
+def recent_for_round(user: AnyUser, round_id: int, *, limit: int = 3) -> list[ReportJob]:
     """The latest round reports (summary and bulk) the user may see (one query)."""
     qs = reports_visible_to(user).filter(kind__in=[ReportKind.ROUND_SUMMARY, ReportKind.ROUND_BULK], round_id=round_id)
     return list(with_children_counts(qs.filter(parent__isnull=True)).order_by("-created_at", "-id")[:limit])
 
 
-def job_detail(user: Any, pk: int) -> ReportJob | None:
+def job_detail(user: AnyUser, pk: int) -> ReportJob | None:
     """One visible job with its bulk counts, or None."""
     return with_children_counts(reports_visible_to(user)).filter(pk=pk).first()
 

@@ -30,6 +30,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
 
+from accounts.models import User
+from accounts.typing import AnyUser
 from audit.services import audit_record
 from rounds.models import InspectionRound, RoundHospital
 from scoring.models import Assessment
@@ -61,7 +63,7 @@ class RunOutcome:
 # --- requesting --------------------------------------------------------------------------------------
 
 
-def report_request_authorize(*, actor: Any, kind: str, assessment: Assessment | None, rnd: Any) -> None:
+def report_request_authorize(*, actor: AnyUser, kind: str, assessment: Assessment | None, rnd: Any) -> None:
     """403 unless the actor may request this kind of report (visibility was checked by the caller)."""
     if kind == ReportKind.ASSESSMENT:
         if assessment is None or not permissions.can_request_assessment_report(actor, assessment):
@@ -76,7 +78,7 @@ def _in_flight(kind: str, assessment: Assessment | None, rnd: InspectionRound | 
     return qs.order_by("-created_at").first()
 
 
-def _fan_out(parent: ReportJob, actor: Any) -> list[ReportJob]:
+def _fan_out(parent: ReportJob, actor: User) -> list[ReportJob]:
     """The child jobs of a round's bulk request: its summary and every hospital's inspection report."""
     assert parent.round is not None
     rows = [
@@ -109,7 +111,7 @@ def _fan_out(parent: ReportJob, actor: Any) -> list[ReportJob]:
 @transaction.atomic
 def report_request(
     *,
-    actor: Any,
+    actor: User,
     kind: str,
     assessment: Assessment | None = None,
     rnd: InspectionRound | None = None,
@@ -178,7 +180,7 @@ def enqueue(job_ids: Iterable[int]) -> int:
     return len(queued)
 
 
-def report_download_record(*, actor: Any, job: ReportJob) -> None:
+def report_download_record(*, actor: User, job: ReportJob) -> None:
     """Audit a download of a finished report."""
     assessment = job.assessment if job.assessment_id else None
     audit_record(actor=actor, action="report.download", obj=job, after={"sha256": job.sha256}, assessment=assessment)

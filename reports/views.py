@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.typing import signed_in
 from common.filters import filter_status
 from common.http import HtmxHttpRequest
 from rounds.selectors import rounds_visible_to
@@ -73,7 +74,7 @@ def report_download(request: HtmxHttpRequest, pk: int) -> FileResponse:
         handle = job.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
-    services.report_download_record(actor=request.user, job=job)
+    services.report_download_record(actor=signed_in(request.user), job=job)
     return file_response(job, handle)
 
 
@@ -99,7 +100,7 @@ def assessment_report_request(request: HtmxHttpRequest, pk: int) -> HttpResponse
     """Request the PDF report of an assessment the user can see."""
     assessment = get_object_or_404(assessments_visible_to(request.user), pk=pk)
     job = services.report_request(
-        actor=request.user,
+        actor=signed_in(request.user),
         kind=ReportKind.ASSESSMENT,
         assessment=assessment,
         language=getattr(request, "LANGUAGE_CODE", "zh-hans"),
@@ -116,6 +117,6 @@ def round_report_request(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if kind not in ROUND_KINDS:
         return HttpResponseBadRequest(_("未知的报告类型。"))
     job = services.report_request(
-        actor=request.user, kind=kind, rnd=rnd, language=getattr(request, "LANGUAGE_CODE", "zh-hans")
+        actor=signed_in(request.user), kind=kind, rnd=rnd, language=getattr(request, "LANGUAGE_CODE", "zh-hans")
     )
     return _answer(request, job, selectors.recent_for_round(request.user, rnd.pk))

@@ -5,8 +5,9 @@ from typing import Any
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.selectors import scope_by_hospital
+from accounts.typing import AnyUser
 from scoring.hooks import Team, TeamSeat
 from scoring.models import Assessment, AssessmentKind, Rating
 from scoring.selectors import applicable_counts
@@ -27,15 +28,15 @@ def assessment_team(assessment: Assessment) -> Team | None:
     return Team(seats) if seats else None
 
 
-def round_entries_visible_to(user: Any) -> QuerySet[RoundHospital]:
+def round_entries_visible_to(user: AnyUser) -> QuerySet[RoundHospital]:
     """Round entries of the hospitals the user may see."""
     return scope_by_hospital(RoundHospital.objects.all(), user)
 
 
-def rounds_visible_to(user: Any) -> QuerySet[InspectionRound]:
+def rounds_visible_to(user: AnyUser) -> QuerySet[InspectionRound]:
     """qc_admin: every round; others: the rounds one of their hospitals takes part in."""
     qs = InspectionRound.objects.select_related("standard")
-    if getattr(user, "effective_role", None) == Role.QC_ADMIN and user.is_active:
+    if isinstance(user, User) and user.effective_role == Role.QC_ADMIN and user.is_active:
         return qs
     return qs.filter(pk__in=round_entries_visible_to(user).values("round_id"))
 
@@ -46,7 +47,7 @@ def _rated_count(field: str) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def round_board(rnd: InspectionRound, user: Any, entries: QuerySet[RoundHospital]) -> list[dict[str, Any]]:
+def round_board(rnd: InspectionRound, user: AnyUser, entries: QuerySet[RoundHospital]) -> list[dict[str, Any]]:
     """One row per visible hospital: self-assessment and inspection progress, the team, the outcome.
 
     A constant number of queries whatever the number of hospitals or ratings.

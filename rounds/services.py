@@ -1,7 +1,6 @@
 """Writes of inspection rounds: create, add hospitals, assign inspectors. qc_admin only; audited."""
 
 import datetime
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,7 +17,7 @@ from .models import InspectionRound, RoundHospital, RoundInspector
 @transaction.atomic
 def round_create(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     year: int,
     standard: Standard,
@@ -52,7 +51,7 @@ def round_create(
     return rnd
 
 
-def _assessment_for(*, hospital: Hospital, rnd: InspectionRound, kind: str, actor: Any) -> Assessment:
+def _assessment_for(*, hospital: Hospital, rnd: InspectionRound, kind: str, actor: User) -> Assessment:
     # One assessment per hospital, standard, kind and year: reuse one the department already opened.
     assessment, created = Assessment.objects.get_or_create(
         hospital=hospital,
@@ -73,7 +72,7 @@ def _assessment_for(*, hospital: Hospital, rnd: InspectionRound, kind: str, acto
 
 
 @transaction.atomic
-def round_add_hospital(*, actor: Any, rnd: InspectionRound, hospital: Hospital) -> RoundHospital:
+def round_add_hospital(*, actor: User, rnd: InspectionRound, hospital: Hospital) -> RoundHospital:
     """Add a hospital to a round, opening its self-assessment and its inspection."""
     require_qc_admin(actor)
     if RoundHospital.objects.filter(round=rnd, hospital=hospital).exists():
@@ -90,7 +89,7 @@ def round_add_hospital(*, actor: Any, rnd: InspectionRound, hospital: Hospital) 
 
 @transaction.atomic
 def round_assign_inspector(
-    *, actor: Any, entry: RoundHospital, inspector: User, is_lead: bool = False, chapters: list[int] | None = None
+    *, actor: User, entry: RoundHospital, inspector: User, is_lead: bool = False, chapters: list[int] | None = None
 ) -> RoundInspector:
     """Put an inspector on a hospital's team (the lead, or a member for some chapters); they then see it."""
     require_qc_admin(actor)

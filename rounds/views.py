@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Hospital, Role, User
+from accounts.typing import signed_in
 from common.filters import filter_status
 from common.forms import field_errors, messages_of
 from common.http import HtmxHttpRequest
@@ -53,7 +54,7 @@ def round_create(request: HtmxHttpRequest) -> HttpResponse:
             errors = field_errors(form.errors)
         else:
             try:
-                rnd = services.round_create(actor=request.user, **form.cleaned_data)
+                rnd = services.round_create(actor=signed_in(request.user), **form.cleaned_data)
             except ValidationError as exc:
                 errors = field_errors(exc)
             else:
@@ -98,7 +99,7 @@ def round_add_hospital(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return redirect("round-detail", pk=pk)
     hospital = form.cleaned_data["hospital"]
     try:
-        services.round_add_hospital(actor=request.user, rnd=rnd, hospital=hospital)
+        services.round_add_hospital(actor=signed_in(request.user), rnd=rnd, hospital=hospital)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -121,7 +122,7 @@ def round_assign_inspector(request: HtmxHttpRequest, pk: int, entry_id: int) -> 
     inspector = form.cleaned_data["inspector"]
     try:
         services.round_assign_inspector(
-            actor=request.user,
+            actor=signed_in(request.user),
             entry=entry,
             inspector=inspector,
             is_lead=form.cleaned_data["is_lead"],

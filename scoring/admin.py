@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts.typing import signed_in
 from audit.admin import AuditedModelAdmin
 
 from . import services
@@ -82,7 +83,7 @@ class CriterionAdmin(AuditedModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: Criterion, form: Any, change: bool) -> None:
-        services.criterion_set_veto(actor=request.user, criterion=obj, veto=obj.veto, reason="admin")
+        services.criterion_set_veto(actor=signed_in(request.user), criterion=obj, veto=obj.veto, reason="admin")
 
 
 class RatingInline(admin.TabularInline):
@@ -133,7 +134,7 @@ class AssessmentAdmin(AuditedModelAdmin):
         count = 0
         for assessment in queryset:
             try:
-                service(actor=request.user, assessment=assessment)
+                service(actor=signed_in(request.user), assessment=assessment)
                 count += 1
             except (AssessmentLocked, PermissionDenied) as exc:
                 self.message_user(request, f"{assessment}: {exc}", messages.WARNING)

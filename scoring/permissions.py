@@ -15,13 +15,13 @@ evidence, the score-sheet import.
 """
 
 from enum import StrEnum
-from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.roles import is_department_head, is_department_member
+from accounts.typing import AnyUser
 
 from . import hooks
 from .errors import AssessmentLocked
@@ -100,9 +100,9 @@ def team_of(assessment: Assessment) -> Team | None:
 # --- the questions ----------------------------------------------------------------------------------
 
 
-def seat_of(user: Any, assessment: Assessment) -> Seat | None:
+def seat_of(user: AnyUser, assessment: Assessment) -> Seat | None:
     """Who the user is to this assessment (None: nobody who may act on it)."""
-    role = getattr(user, "effective_role", None)
+    role = user.effective_role if isinstance(user, User) else None
     if role == Role.QC_ADMIN:
         return Seat.QC_ADMIN
     if role == Role.INSPECTOR:
@@ -114,9 +114,11 @@ def seat_of(user: Any, assessment: Assessment) -> Seat | None:
     return None
 
 
-def _narrowed_by_team(user: Any, assessment: Assessment, seat: Seat, actions: frozenset[Action]) -> frozenset[Action]:
+def _narrowed_by_team(
+    user: AnyUser, assessment: Assessment, seat: Seat, actions: frozenset[Action]
+) -> frozenset[Action]:
     # Only an inspector's submitting, reviewing and finalizing depend on the round team: ask for it only then.
-    if seat == Seat.INSPECTOR and actions & LEAD_ACTIONS:
+    if seat == Seat.INSPECTOR and isinstance(user, User) and actions & LEAD_ACTIONS:
         team = team_of(assessment)
         if team is not None and not team.leads(user.pk):
             return actions - LEAD_ACTIONS
@@ -128,7 +130,7 @@ def status_allows(assessment: Assessment, action: Action) -> bool:
     return action in STATUS_ALLOWS.get(assessment.status, frozenset())
 
 
-def allowed_actions(user: Any, assessment: Assessment) -> frozenset[Action]:
+def allowed_actions(user: AnyUser, assessment: Assessment) -> frozenset[Action]:
     """What the user may do to the assessment now: their seat allows it and its status admits it."""
     seat = seat_of(user, assessment)
     if seat is None:
@@ -137,7 +139,7 @@ def allowed_actions(user: Any, assessment: Assessment) -> frozenset[Action]:
     return _narrowed_by_team(user, assessment, seat, actions)
 
 
-def may(user: Any, assessment: Assessment, action: Action) -> bool:
+def may(user: AnyUser, assessment: Assessment, action: Action) -> bool:
     """Whether the user's seat allows the action, whatever the status (False answers 403)."""
     seat = seat_of(user, assessment)
     if seat is None:
@@ -147,7 +149,7 @@ def may(user: Any, assessment: Assessment, action: Action) -> bool:
     )
 
 
-def require(user: Any, assessment: Assessment, action: Action, message: str) -> None:
+def require(user: AnyUser, assessment: Assessment, action: Action, message: str) -> None:
     """403 with `message` unless the user's seat allows the action."""
     if not may(user, assessment, action):
         raise PermissionDenied(message)
@@ -159,15 +161,15 @@ def require_status(assessment: Assessment, action: Action, message: str) -> None
         raise AssessmentLocked(message, status=assessment.status)
 
 
-def rateable_chapters(user: Any, assessment: Assessment) -> frozenset[int] | None:
+def rateable_chapters(user: AnyUser, assessment: Assessment) -> frozenset[int] | None:
     """The chapters a rater may rate (None: all); a round team member gets only theirs, the lead all."""
-    if assessment.kind != INSPECTION or seat_of(user, assessment) != Seat.INSPECTOR:
+    if assessment.kind != INSPECTION or seat_of(user, assessment) != Seat.INSPECTOR or not isinstance(user, User):
         return None
     team = team_of(assessment)
     return None if team is None else team.chapters_of(user.pk)
 
 
-def may_rate_criterion(user: Any, assessment: Assessment, criterion: Criterion) -> bool:
+def may_rate_criterion(user: AnyUser, assessment: Assessment, criterion: Criterion) -> bool:
     """The user may rate the assessment and, on a round's team, this criterion's chapter."""
     if not may(user, assessment, RATE):
         return False
@@ -191,13 +193,13 @@ def require_editable(assessment: Assessment, criterion: Criterion) -> None:
     raise AssessmentLocked(_("评审已提交或已定稿，不能再修改评分。"), status=assessment.status)
 
 
-def creatable_kinds(user: Any) -> tuple[str, ...]:
+def creatable_kinds(user: AnyUser) -> tuple[str, ...]:
     """The kinds of assessment the user may open (for some hospital they can see)."""
-    return CREATE_MAY.get(getattr(user, "effective_role", None) or "", ())
+    return CREATE_MAY.get(user.effective_role if isinstance(user, User) else "", ())
 
 
-def can_create_assessment(user: Any, *, hospital_id: int, kind: str) -> bool:
+def can_create_assessment(user: AnyUser, *, hospital_id: int, kind: str) -> bool:
     """Departments open their own self-assessment; inspectors and the QC centre open inspections."""
-    if kind not in creatable_kinds(user):
+    if kind not in creatable_kinds(user) or not isinstance(user, User):
         return False
     return user.effective_role != Role.DEPARTMENT_HEAD or user.hospital_id == hospital_id

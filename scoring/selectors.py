@@ -6,8 +6,9 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from accounts.models import HOSPITAL_ROLES
+from accounts.models import HOSPITAL_ROLES, User
 from accounts.selectors import scope_by_hospital
+from accounts.typing import AnyUser
 
 from . import engine, excel
 from .models import (
@@ -51,7 +52,7 @@ def unfinished_inspections() -> Q:
     return Q(kind=AssessmentKind.INSPECTION) & ~Q(status=AssessmentStatus.FINALIZED)
 
 
-def assessments_visible_to(user: Any) -> QuerySet[Assessment]:
+def assessments_visible_to(user: AnyUser) -> QuerySet[Assessment]:
     """Assessments of the hospitals the user may see; the one scope for HTML views and the API.
 
     A department sees its inspection once it is finalized, as it would hear the result at the
@@ -60,7 +61,7 @@ def assessments_visible_to(user: Any) -> QuerySet[Assessment]:
     draft, submitted or returned inspection answer a department 404.
     """
     qs = scope_by_hospital(Assessment.objects.select_related("hospital", "standard"), user)
-    if getattr(user, "effective_role", None) in HOSPITAL_ROLES:
+    if isinstance(user, User) and user.effective_role in HOSPITAL_ROLES:
         qs = qs.exclude(unfinished_inspections())
     return qs
 

@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Hospital
+from accounts.models import Hospital, User
 from accounts.services import require_qc_admin
+from accounts.typing import AnyUser
 from audit.services import audit_record
 from common.numbers import fmt
 
@@ -66,7 +67,7 @@ def _locked_for_update(assessment: Assessment) -> Assessment:
 
 
 @transaction.atomic
-def assessment_create(*, actor: Any, hospital: Hospital, standard: Standard, kind: str, year: int) -> Assessment:
+def assessment_create(*, actor: User, hospital: Hospital, standard: Standard, kind: str, year: int) -> Assessment:
     """Open a draft assessment of a hospital against a standard."""
     if kind not in AssessmentKind.values:
         raise ValidationError({"kind": _("“%(kind)s”不是有效的评审类型，应为 self 或 inspection。") % {"kind": kind}})
@@ -102,7 +103,7 @@ def normalize_remark(remark: str) -> str:
     return remark.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def rating_authorize(*, actor: Any, assessment: Assessment) -> None:
+def rating_authorize(*, actor: AnyUser, assessment: Assessment) -> None:
     """Refuse (403) an actor who may see but not rate the assessment; checked before input is read."""
     permissions.require(actor, assessment, Action.RATE, _("您无权为此评审评分。"))
 
@@ -110,7 +111,7 @@ def rating_authorize(*, actor: Any, assessment: Assessment) -> None:
 @transaction.atomic
 def rating_set(
     *,
-    actor: Any,
+    actor: User,
     assessment: Assessment,
     criterion: Criterion,
     rating: str,
@@ -229,7 +230,7 @@ def _same_as_stored(stored: Rating, rating: str, score: Decimal | None, remark: 
 
 def ratings_import(
     *,
-    actor: Any,
+    actor: User,
     assessment: Assessment,
     sheet: ParsedSheet,
     file_name: str = "",
@@ -323,7 +324,7 @@ def ratings_import(
 
 
 @transaction.atomic
-def assessment_submit(*, actor: Any, assessment: Assessment) -> Assessment:
+def assessment_submit(*, actor: User, assessment: Assessment) -> Assessment:
     """Submit a draft, or resubmit after a return (answering every open return).
 
     The department head submits self-assessments; inspectors or qc_admin submit inspections.
@@ -364,7 +365,7 @@ def assessment_submit(*, actor: Any, assessment: Assessment) -> Assessment:
 
 
 @transaction.atomic
-def criterion_return(*, actor: Any, assessment: Assessment, criterion: Criterion, reason: str) -> CriterionReturn:
+def criterion_return(*, actor: User, assessment: Assessment, criterion: Criterion, reason: str) -> CriterionReturn:
     """Send one criterion of a submitted self-assessment back to the department, with the reason."""
     permissions.require(actor, assessment, Action.REVIEW, _("只有质控专家或质控中心管理员可以退回细则。"))
     if assessment.kind != AssessmentKind.SELF:
@@ -397,7 +398,7 @@ def criterion_return(*, actor: Any, assessment: Assessment, criterion: Criterion
 
 
 @transaction.atomic
-def assessment_finalize(*, actor: Any, assessment: Assessment) -> Assessment:
+def assessment_finalize(*, actor: User, assessment: Assessment) -> Assessment:
     """Finalize a submitted assessment (inspectors or qc_admin); it is immutable afterwards.
 
     Pages and the API finalize through workspace.services.assessment_finalize, which also
@@ -435,13 +436,13 @@ def assessment_finalize(*, actor: Any, assessment: Assessment) -> Assessment:
     return assessment
 
 
-def assessment_reopen_authorize(*, actor: Any, assessment: Assessment) -> None:
+def assessment_reopen_authorize(*, actor: AnyUser, assessment: Assessment) -> None:
     """Refuse (403) anyone but the QC centre's administrators; checked before input is read."""
     permissions.require(actor, assessment, Action.REOPEN, _("只有质控中心管理员可以重新打开已提交的现场检查。"))
 
 
 @transaction.atomic
-def assessment_reopen(*, actor: Any, assessment: Assessment, reason: str) -> Assessment:
+def assessment_reopen(*, actor: User, assessment: Assessment, reason: str) -> Assessment:
     """Send a submitted inspection back to draft (qc_admin only, with the reason), e.g. one submitted too early.
 
     Inspections cannot be returned criterion by criterion, and finalizing refuses unrated criteria,
@@ -470,7 +471,7 @@ def assessment_reopen(*, actor: Any, assessment: Assessment, reason: str) -> Ass
 
 
 @transaction.atomic
-def criterion_set_veto(*, actor: Any, criterion: Criterion, veto: bool, reason: str = "") -> Criterion:
+def criterion_set_veto(*, actor: User, criterion: Criterion, veto: bool, reason: str = "") -> Criterion:
     """Change a criterion's ★ (single-item veto) flag; qc_admin only, always audited."""
     require_qc_admin(actor)
     criterion = Criterion.objects.select_for_update().get(pk=criterion.pk)

@@ -18,6 +18,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.typing import signed_in
 from scoring import excel, permissions
 from scoring.errors import AssessmentLocked
 from scoring.models import Assessment, Standard
@@ -98,7 +99,7 @@ def assessment_sheet_import(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 sheet = excel.read_sheet(io.BytesIO(upload.read()))
                 done = services.score_sheet_import(
-                    actor=request.user, assessment=assessment, sheet=sheet, file_name=upload.name or ""
+                    actor=signed_in(request.user), assessment=assessment, sheet=sheet, file_name=upload.name or ""
                 )
             except excel.ScoreSheetInvalid as exc:
                 errors, status = exc.errors, 400

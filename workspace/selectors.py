@@ -7,6 +7,7 @@ may do comes from `scoring.permissions.allowed_actions`, the one table; suggesti
 
 from typing import Any
 
+from accounts.typing import AnyUser
 from evidence.selectors import evidence_by_criterion
 from rectification.selectors import plan_for
 from scoring import engine
@@ -29,7 +30,7 @@ from .suggestions import indicator_suggestions, rule_evaluations
 
 
 def _entries(
-    assessment: Assessment, criteria: list[Criterion], user: Any, *, self_assessment: Assessment | None
+    assessment: Assessment, criteria: list[Criterion], user: AnyUser, *, self_assessment: Assessment | None
 ) -> list[dict[str, Any]]:
     """Each applicable criterion with what the page shows and allows: a constant number of queries.
 
@@ -103,7 +104,7 @@ FORM_FILTERS = ("all", "unrated", "veto", "no_evidence")
 
 
 def assessment_form_page(
-    assessment: Assessment, *, chapter_number: int | None, show: str, user: Any
+    assessment: Assessment, *, chapter_number: int | None, show: str, user: AnyUser
 ) -> dict[str, Any] | None:
     """Everything the form page shows for one chapter: a constant number of queries. None: no such chapter."""
     chapters = list(Chapter.objects.filter(standard_id=assessment.standard_id).order_by("number"))
@@ -147,7 +148,7 @@ def assessment_form_page(
     }
 
 
-def criterion_fragment(assessment: Assessment, criterion: Criterion, user: Any) -> dict[str, Any]:
+def criterion_fragment(assessment: Assessment, criterion: Criterion, user: AnyUser) -> dict[str, Any]:
     """One criterion with its current rating, evidence and the totals, for the autosave answer."""
     criterion = Criterion.objects.select_related("item__chapter").get(pk=criterion.pk)
     return {

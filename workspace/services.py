@@ -6,10 +6,10 @@ finalization that opens the inspection's rectification plan.
 """
 
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 
+from accounts.models import User
 from rectification.services import rectification_plan_create
 from scoring import services as scoring
 from scoring.excel import ParsedSheet
@@ -20,7 +20,7 @@ from . import suggestions
 
 def rating_save(
     *,
-    actor: Any,
+    actor: User,
     assessment: Assessment,
     criterion: Criterion,
     rating: str,
@@ -45,7 +45,7 @@ def rating_save(
 
 
 def score_sheet_import(
-    *, actor: Any, assessment: Assessment, sheet: ParsedSheet, file_name: str = ""
+    *, actor: User, assessment: Assessment, sheet: ParsedSheet, file_name: str = ""
 ) -> scoring.RatingsImported:
     """Import a filled score sheet, every row honouring its criterion's suggestions, or nothing at all."""
     scoring.rating_authorize(actor=actor, assessment=assessment)
@@ -59,7 +59,7 @@ def score_sheet_import(
 
 
 @transaction.atomic
-def assessment_finalize(*, actor: Any, assessment: Assessment) -> Assessment:
+def assessment_finalize(*, actor: User, assessment: Assessment) -> Assessment:
     """Finalize an assessment; a finalized inspection turns every 未达标 or 基本达标 criterion into a rectification item."""
     assessment = scoring.assessment_finalize(actor=actor, assessment=assessment)
     if assessment.kind == AssessmentKind.INSPECTION:

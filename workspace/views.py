@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import hospitals_visible_to
+from accounts.typing import signed_in
 from audit import selectors as audit_selectors
 from audit.models import AuditEvent
 from common.exports import csv_cell
@@ -94,7 +95,7 @@ def assessment_create(request: HtmxHttpRequest) -> HttpResponse:
             errors = field_errors(form.errors)
         else:
             try:
-                assessment = scoring_services.assessment_create(actor=request.user, **form.cleaned_data)
+                assessment = scoring_services.assessment_create(actor=signed_in(request.user), **form.cleaned_data)
             except ValidationError as exc:
                 errors = field_errors(exc)
             else:
@@ -137,7 +138,7 @@ def rating_save(request: HtmxHttpRequest, pk: int, code: str) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.rating_save(
-                actor=request.user,
+                actor=signed_in(request.user),
                 assessment=assessment,
                 criterion=criterion,
                 rating=data["rating"],
@@ -186,7 +187,7 @@ def assessment_submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     if request.method == "POST":
         try:
-            scoring_services.assessment_submit(actor=request.user, assessment=assessment)
+            scoring_services.assessment_submit(actor=signed_in(request.user), assessment=assessment)
         except AssessmentLocked as exc:
             messages.error(request, exc.message)
         else:
@@ -204,7 +205,7 @@ def assessment_finalize(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     if request.method == "POST":
         try:
-            services.assessment_finalize(actor=request.user, assessment=assessment)
+            services.assessment_finalize(actor=signed_in(request.user), assessment=assessment)
         except AssessmentLocked as exc:
             messages.error(request, exc.message)
         except ValidationError as exc:
@@ -227,7 +228,7 @@ def assessment_reopen(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             scoring_services.assessment_reopen(
-                actor=request.user, assessment=assessment, reason=request.POST.get("reason", "")
+                actor=signed_in(request.user), assessment=assessment, reason=request.POST.get("reason", "")
             )
         except AssessmentLocked as exc:
             messages.error(request, exc.message)
@@ -270,7 +271,10 @@ def criterion_return(request: HtmxHttpRequest, pk: int, code: str) -> HttpRespon
     else:
         try:
             scoring_services.criterion_return(
-                actor=request.user, assessment=assessment, criterion=criterion, reason=form.cleaned_data["reason"]
+                actor=signed_in(request.user),
+                assessment=assessment,
+                criterion=criterion,
+                reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))

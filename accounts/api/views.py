@@ -10,6 +10,7 @@ from accounts import services
 from accounts.filters import HospitalFilter
 from accounts.models import Hospital, InspectorAssignment
 from accounts.selectors import assignments_visible_to, hospitals_visible_to
+from accounts.typing import signed_in
 
 from .serializers import AssignmentSerializer, HospitalSerializer, UserCreateSerializer
 
@@ -29,7 +30,7 @@ class HospitalViewSet(
         services.require_qc_admin(request.user)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        hospital = services.hospital_create(actor=request.user, **serializer.validated_data)
+        hospital = services.hospital_create(actor=signed_in(request.user), **serializer.validated_data)
         return Response(self.get_serializer(hospital).data, status=status.HTTP_201_CREATED)
 
 
@@ -43,7 +44,7 @@ class UserViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
         services.require_qc_admin(request.user)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = services.user_create(actor=request.user, **serializer.validated_data)
+        user = services.user_create(actor=signed_in(request.user), **serializer.validated_data)
         return Response(self.get_serializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -61,10 +62,10 @@ class AssignmentViewSet(
         services.require_qc_admin(request.user)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        assignment = services.assignment_create(actor=request.user, **serializer.validated_data)
+        assignment = services.assignment_create(actor=signed_in(request.user), **serializer.validated_data)
         return Response(self.get_serializer(assignment).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         assignment = self.get_object()
-        services.assignment_delete(actor=request.user, assignment=assignment)
+        services.assignment_delete(actor=signed_in(request.user), assignment=assignment)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from accounts.models import Hospital
 from accounts.selectors import hospitals_visible_to
 from accounts.services import require_qc_admin
+from accounts.typing import signed_in
 from common.api import OBJECT_LIST
 from common.numbers import fmt
 from common.params import year_param
@@ -107,7 +108,7 @@ class ProfileDetail(APIView):
         body = FactsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         profile = services.profile_save(
-            actor=request.user, hospital=hospital, year=year, data=body.validated_data["facts"]
+            actor=signed_in(request.user), hospital=hospital, year=year, data=body.validated_data["facts"]
         )
         return Response(profile_data(hospital, year, profile))
 
@@ -155,7 +156,7 @@ class RuleDetail(APIView):
         criterion = get_object_or_404(Criterion, standard=standard, code=code)
         body = RuleSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        rule = services.rule_set(actor=request.user, criterion=criterion, **body.validated_data)
+        rule = services.rule_set(actor=signed_in(request.user), criterion=criterion, **body.validated_data)
         return Response(rule_data(rule))
 
 

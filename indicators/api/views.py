@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.selectors import hospitals_visible_to
 from accounts.services import require_qc_admin
+from accounts.typing import signed_in
 from common.api import OBJECT_LIST
 from common.numbers import fmt
 from common.params import parse_year
@@ -118,7 +119,11 @@ class HospitalIndicatorValues(APIView):
         body = MonthsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.period_values_set(
-            actor=request.user, hospital=hospital, indicator=indicator, year=year, months=body.validated_data["months"]
+            actor=signed_in(request.user),
+            hospital=hospital,
+            indicator=indicator,
+            year=year,
+            months=body.validated_data["months"],
         )
         [row] = selectors.hospital_year(hospital, year, [indicator])
         return Response(_year_row(row))

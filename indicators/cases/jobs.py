@@ -41,7 +41,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
 
-from accounts.models import Hospital
+from accounts.models import Hospital, User
 from audit.services import audit_record
 
 from ..models import CaseImport
@@ -75,7 +75,7 @@ class RunOutcome:
 
 
 def case_import_request(
-    *, actor: Any, hospital: Hospital, upload: Any, name: str = "", partial: bool = False, language: str = ""
+    *, actor: User, hospital: Hospital, upload: Any, name: str = "", partial: bool = False, language: str = ""
 ) -> CaseImport:
     """Import an uploaded case file: at once if it is small (`CASE_IMPORT_INLINE_BYTES`), else as a job.
 

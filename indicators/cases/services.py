@@ -8,7 +8,7 @@ own way of saving the finished row (only while its claim stands) and of telling 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -16,7 +16,8 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Hospital
+from accounts.models import Hospital, User
+from accounts.typing import AnyUser
 from audit.services import audit_record
 
 from ..models import CaseImport
@@ -34,7 +35,7 @@ class ClaimLost(Exception):
     """The job's claim ran out before its outcome could be saved: the import is rolled back, nothing is saved."""
 
 
-def may_import(actor: Any, hospital: Hospital) -> None:
+def may_import(actor: AnyUser | None, hospital: Hospital) -> None:
     """403 unless `actor` may import cases for `hospital`; None is the operator at the console, who needs no role."""
     if actor is not None and not can_enter(actor, hospital):
         raise PermissionDenied(_("只有本院科室人员或质控中心可以导入病例。"))
@@ -52,7 +53,7 @@ def file_size(file: IO[bytes]) -> int:
 
 
 def case_import(
-    *, actor: Any, hospital: Hospital, file: IO[bytes], name: str = "", partial: bool = False
+    *, actor: User | None, hospital: Hospital, file: IO[bytes], name: str = "", partial: bool = False
 ) -> CaseImport:
     """Import a case file for `hospital`: every row validated, all or nothing unless `partial`; audited.
 
@@ -84,7 +85,7 @@ def import_file(
     *,
     job: CaseImport,
     file: IO[bytes],
-    actor: Any,
+    actor: User | None,
     progress: Callable[[int], None] | None = None,
     save: Callable[[CaseImport], bool] = _save,
 ) -> CaseImport:

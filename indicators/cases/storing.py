@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 
-from accounts.models import Hospital
+from accounts.models import Hospital, User
 
 from ..models import CASE_FACTS, Case, CaseRollup, Indicator, PeriodValue
 from . import postgres
@@ -104,7 +104,7 @@ def rollup_refresh(*, hospital_id: int, months: Iterable[tuple[int, int]]) -> No
 
 
 def period_values_recompute(
-    *, hospital: Hospital, months: set[tuple[int, int]], actor: Any = None, recount: bool = True
+    *, hospital: Hospital, months: set[tuple[int, int]], actor: User | None = None, recount: bool = True
 ) -> int:
     """Rewrite the case-computed monthly counts of `hospital` for `months` from its stored cases.
 

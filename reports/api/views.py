@@ -11,6 +11,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.typing import signed_in
 from reports import selectors, services
 from reports.filters import ReportJobFilter
 from reports.models import JobStatus, ReportJob, ReportKind
@@ -51,7 +52,7 @@ class ReportJobViewSet(viewsets.ReadOnlyModelViewSet):
             handle = job.file.open("rb")
         except FileNotFoundError as exc:
             raise Http404 from exc
-        services.report_download_record(actor=request.user, job=job)
+        services.report_download_record(actor=signed_in(request.user), job=job)
         return file_response(job, handle)
 
 
@@ -74,7 +75,10 @@ class AssessmentReports(GenericAPIView):
     def post(self, request: Request, pk: int) -> Response:
         assessment = get_object_or_404(assessments_visible_to(request.user), pk=pk)
         job = services.report_request(
-            actor=request.user, kind=ReportKind.ASSESSMENT, assessment=assessment, language=_language(request)
+            actor=signed_in(request.user),
+            kind=ReportKind.ASSESSMENT,
+            assessment=assessment,
+            language=_language(request),
         )
         return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)
 
@@ -90,7 +94,7 @@ class RoundReports(GenericAPIView):
         data = RoundReportRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         job = services.report_request(
-            actor=request.user, kind=data.validated_data["kind"], rnd=rnd, language=_language(request)
+            actor=signed_in(request.user), kind=data.validated_data["kind"], rnd=rnd, language=_language(request)
         )
         job = selectors.with_children_counts(ReportJob.objects.filter(pk=job.pk)).get()
         return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)

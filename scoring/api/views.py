@@ -8,6 +8,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.typing import signed_in
 from scoring import selectors, services
 from scoring.models import Criterion, Standard
 
@@ -56,5 +57,7 @@ class CriterionView(GenericAPIView):
         criterion = self.get_object()
         data = CriterionVetoSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        criterion = services.criterion_set_veto(actor=request.user, criterion=criterion, **data.validated_data)
+        criterion = services.criterion_set_veto(
+            actor=signed_in(request.user), criterion=criterion, **data.validated_data
+        )
         return Response(CriterionSerializer(criterion).data)

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.typing import signed_in
 from scoring import excel
 from scoring.api.serializers import ScoreSheetImportedSerializer, ScoreSheetUploadSerializer, SheetErrorSerializer
 from scoring.models import Standard
@@ -93,7 +94,7 @@ class AssessmentSheetImport(APIView):
         try:
             sheet = excel.read_sheet(io.BytesIO(upload.read()))
             done = services.score_sheet_import(
-                actor=request.user, assessment=assessment, sheet=sheet, file_name=upload.name or ""
+                actor=signed_in(request.user), assessment=assessment, sheet=sheet, file_name=upload.name or ""
             )
         except excel.ScoreSheetInvalid as exc:
             return Response(

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.typing import signed_in
 from scoring import selectors
 from scoring import services as scoring_services
 from scoring.api.serializers import (
@@ -36,7 +37,7 @@ class AssessmentViewSet(
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        assessment = scoring_services.assessment_create(actor=request.user, **serializer.validated_data)
+        assessment = scoring_services.assessment_create(actor=signed_in(request.user), **serializer.validated_data)
         return Response(self.get_serializer(assessment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: ResultSerializer})
@@ -48,13 +49,13 @@ class AssessmentViewSet(
     @extend_schema(request=None, responses={200: AssessmentSerializer})
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str | None = None) -> Response:
-        assessment = scoring_services.assessment_submit(actor=request.user, assessment=self.get_object())
+        assessment = scoring_services.assessment_submit(actor=signed_in(request.user), assessment=self.get_object())
         return Response(self.get_serializer(assessment).data)
 
     @extend_schema(request=None, responses={200: AssessmentSerializer})
     @action(detail=True, methods=["post"])
     def finalize(self, request: Request, pk: str | None = None) -> Response:
-        assessment = services.assessment_finalize(actor=request.user, assessment=self.get_object())
+        assessment = services.assessment_finalize(actor=signed_in(request.user), assessment=self.get_object())
         return Response(self.get_serializer(assessment).data)
 
     @extend_schema(request=ReasonSerializer, responses={200: AssessmentSerializer})
@@ -66,7 +67,7 @@ class AssessmentViewSet(
         data = ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         assessment = scoring_services.assessment_reopen(
-            actor=request.user, assessment=assessment, reason=data.validated_data["reason"]
+            actor=signed_in(request.user), assessment=assessment, reason=data.validated_data["reason"]
         )
         return Response(self.get_serializer(assessment).data)
 
@@ -103,7 +104,7 @@ class AssessmentViewSet(
         data = RatingWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         rating = services.rating_save(
-            actor=request.user, assessment=assessment, criterion=criterion, **data.validated_data
+            actor=signed_in(request.user), assessment=assessment, criterion=criterion, **data.validated_data
         )
         rating.assessment = assessment  # for weighted_score, without another query
         return Response(RatingSerializer(rating).data)
