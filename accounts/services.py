@@ -8,7 +8,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.oath import TOTP
@@ -126,7 +126,7 @@ def assignment_delete(*, actor: User, assignment: InspectorAssignment) -> None:
     assignment.delete()
 
 
-def user_tokens_revoke(*, users: Any) -> int:
+def user_tokens_revoke(*, users: User | QuerySet[User]) -> int:
     """Delete the API tokens of these users (a user, or a queryset of users); returns how many were deleted.
 
     A token must be fetched again after a password change, enrolling an authenticator, or a policy

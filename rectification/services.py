@@ -135,7 +135,7 @@ def rectification_manage_authorize(*, actor: AnyUser, item: RectificationItem) -
 
 @transaction.atomic
 def rectification_assign(
-    *, actor: User, item: RectificationItem, owner: Any, due_date: datetime.date | None
+    *, actor: User, item: RectificationItem, owner: User | None, due_date: datetime.date | None
 ) -> RectificationItem:
     """Set an open item's owner (a department person of the hospital, or nobody) and due date."""
     rectification_manage_authorize(actor=actor, item=item)
