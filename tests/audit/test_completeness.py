@@ -31,7 +31,6 @@ from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from accounts.models import Role
@@ -46,8 +45,9 @@ from rounds.models import InspectionRound, RoundHospital
 from rounds.services import round_add_hospital, round_create
 from scoring.models import Assessment, AssessmentKind, Criterion, Rating, Standard
 from scoring.services import assessment_submit
+from tests.accounts.factories import PASSWORD, TOTPDeviceFactory
 from tests.conftest import Cast
-from tests.factories import PASSWORD, AssessmentFactory, rate_all
+from tests.scoring.factories import AssessmentFactory, rate_all
 from tests.scoring.sheets import Sheet
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -267,7 +267,7 @@ def _two_factor_setup(cast: Cast) -> HttpResponseBase:
 
 
 def _two_factor_verify(cast: Cast) -> HttpResponseBase:
-    device = TOTPDevice.objects.create(user=cast.inspector, name="TOTP", confirmed=True)
+    device = TOTPDeviceFactory(user=cast.inspector)
     client = browser(cast.inspector)
     return client.post("/accounts/two-factor/verify/", {"token": f"{totp(device.bin_key):06d}"})
 

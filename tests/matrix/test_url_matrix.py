@@ -48,9 +48,9 @@ from django.db import transaction
 from django.http import HttpResponseBase
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Hospital
+from tests.accounts.factories import TOTPDeviceFactory
 from tests.conftest import CAST, Cast
 from tests.matrix.world import CRITERION, YEAR, A, B, World, build_world
 
@@ -949,7 +949,7 @@ def test_every_url_answers_each_member_of_the_cast_as_the_table_says(cast: Cast,
 def test_every_admin_url_lets_in_qc_admin_only(cast: Cast, who: str) -> None:
     world = build_world(cast)
     # django-otp's device pages need a device: its config and QR views answer 500 for a missing id.
-    TOTPDevice.objects.create(user=cast.inspector_unassigned, name="TOTP", confirmed=False)
+    TOTPDeviceFactory(user=cast.inspector_unassigned, confirmed=False)
     caller = Caller.of(cast, who)
     sign_in = reverse("admin:login")
     wrong: list[str] = []
