@@ -20,7 +20,6 @@ import re
 from binascii import unhexlify
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -47,7 +46,7 @@ from scoring.models import Assessment, AssessmentKind, Criterion, Rating, Standa
 from scoring.services import assessment_submit
 from tests.accounts.factories import PASSWORD, TOTPDeviceFactory
 from tests.conftest import Cast
-from tests.scoring.factories import AssessmentFactory, rate_all
+from tests.scoring.factories import AssessmentFactory, RatingFactory, rate_all
 from tests.scoring.sheets import Sheet
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -182,7 +181,7 @@ def criterion(code: str) -> Criterion:
 
 def submitted_self_a(cast: Cast) -> Assessment:
     assessment = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.SELF)
-    Rating.objects.create(assessment=assessment, criterion=criterion("1.1-1-1"), rating="met", score=Decimal("15"))
+    RatingFactory(assessment=assessment, criterion=criterion("1.1-1-1"))
     return assessment_submit(actor=cast.head_a, assessment=assessment)
 
 

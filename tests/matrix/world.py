@@ -9,7 +9,6 @@ import datetime
 import hashlib
 import io
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -26,10 +25,11 @@ from rectification.services import rectification_answer, rectification_plan_crea
 from reports.models import JobStatus, ReportJob, ReportKind
 from rounds.models import InspectionRound, RoundHospital
 from rounds.services import round_add_hospital, round_create
-from scoring.models import Assessment, AssessmentKind, Criterion, Rating, Standard
+from scoring.models import Assessment, AssessmentKind, Criterion, Standard
 from scoring.services import assessment_submit
+from tests.accounts.factories import AssignmentFactory
 from tests.conftest import Cast
-from tests.factories import AssessmentFactory, AssignmentFactory, rate_all
+from tests.scoring.factories import AssessmentFactory, RatingFactory, rate_all
 from workspace.services import assessment_finalize
 
 A, B = "A", "B"
@@ -89,12 +89,12 @@ def _build(cast: Cast, target: str) -> Objects:
 
     self_submitted = AssessmentFactory.create(hospital=hospital, kind=AssessmentKind.SELF, year=YEAR - 1)
     [evidence_submitted] = evidence_upload(actor=head, assessment=self_submitted, criterion=criterion(), files=[pdf()])
-    Rating.objects.create(assessment=self_submitted, criterion=criterion(), rating="met", score=Decimal("15"))
+    RatingFactory(assessment=self_submitted, criterion=criterion())
     self_submitted = assessment_submit(actor=head, assessment=self_submitted)
 
     inspection_draft = AssessmentFactory.create(hospital=hospital, kind=AssessmentKind.INSPECTION, year=YEAR)
     inspection_final = AssessmentFactory.create(hospital=hospital, kind=AssessmentKind.INSPECTION, year=YEAR - 1)
-    Rating.objects.create(assessment=inspection_final, criterion=criterion("1.2-1-1"), rating="unmet", score=0)
+    RatingFactory(assessment=inspection_final, criterion=criterion("1.2-1-1"), rating="unmet")
     rate_all(inspection_final)
     inspection_final = assessment_finalize(
         actor=qc, assessment=assessment_submit(actor=qc, assessment=inspection_final)

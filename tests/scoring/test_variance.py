@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from scoring.models import AssessmentKind, Criterion, Rating
 from scoring.selectors import assessment_variance
 from tests.conftest import CAST, Cast
-from tests.factories import AssessmentFactory, rate_all
+from tests.scoring.factories import AssessmentFactory, RatingFactory, rate_all
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -69,7 +69,7 @@ def test_variance_page_queries_do_not_grow_with_ratings(cast: Cast) -> None:
     few = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.INSPECTION, year=2025)
     c = Criterion.objects.get(standard__code="cq2011", code="1.1-1-1")
     for a in (few_self, few):
-        Rating.objects.create(assessment=a, criterion=c, rating="met", score=c.max_points)
+        RatingFactory(assessment=a, criterion=c)
     _, many = pair(cast)
     client = Client()
     client.force_login(cast.qc_admin)
