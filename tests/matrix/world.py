@@ -29,6 +29,7 @@ from scoring.models import Assessment, AssessmentKind, Criterion, Standard
 from scoring.services import assessment_submit
 from tests.accounts.factories import AssignmentFactory
 from tests.conftest import Cast
+from tests.reports.factories import ReportJobFactory
 from tests.scoring.factories import AssessmentFactory, RatingFactory, rate_all
 from workspace.services import assessment_finalize
 
@@ -118,7 +119,7 @@ def _build(cast: Cast, target: str) -> Objects:
     profile = profile_save(actor=head, hospital=hospital, year=YEAR, data={"or_tables": 10})
     [document] = profile_document_upload(actor=head, profile=profile, fact_name="monitors", files=[pdf("设备.pdf")])
 
-    report = ReportJob.objects.create(kind=ReportKind.ASSESSMENT, assessment=self_draft, requested_by=head)
+    report = ReportJobFactory(assessment=self_draft, requested_by=head)
     _finish(report)
 
     cases = io.BytesIO(f"case_id,date,anesthesia_type\n{target}1,{YEAR}-03-01,general\n".encode())
@@ -163,7 +164,7 @@ def build_world(cast: Cast) -> World:
     world = World(cast=cast, indicator=Indicator.objects.order_by("pk").first())
     for target in (A, B):
         world.of[target] = _build(cast, target)
-    world.round_report = ReportJob.objects.create(
+    world.round_report = ReportJobFactory(
         kind=ReportKind.ROUND_SUMMARY, round=world[A].round, requested_by=cast.qc_admin
     )
     _finish(world.round_report)
