@@ -2,7 +2,8 @@
 
 Built through the services, as the app builds them, on top of the fixed cast (tests/conftest.py).
 Years keep the assessments of one hospital apart (one per hospital, standard, kind and year):
-2026 drafts, 2025 submitted or finalized, 2024 the round's own.
+2026 drafts, 2025 submitted or finalized, 2024 the round's own, 2023 a submitted inspection.
+Submitted assessments have every criterion rated, so finalizing them succeeds.
 """
 
 import datetime
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts.models import Hospital, InspectorAssignment
+from accounts.models import Hospital, InspectorAssignment, Role, User
 from departments.models import DepartmentProfile, ProfileDocument
 from departments.services import profile_document_upload, profile_save
 from evidence.models import Evidence
@@ -27,7 +28,7 @@ from rounds.models import InspectionRound, RoundHospital
 from rounds.services import round_add_hospital, round_create
 from scoring.models import Assessment, AssessmentKind, Criterion, Standard
 from scoring.services import assessment_submit
-from tests.accounts.factories import AssignmentFactory
+from tests.accounts.factories import AssignmentFactory, UserFactory
 from tests.conftest import Cast
 from tests.reports.factories import ReportJobFactory
 from tests.scoring.factories import AssessmentFactory, RatingFactory, rate_all
@@ -56,6 +57,7 @@ class Objects:
     self_submitted: Assessment
     inspection_draft: Assessment
     inspection_final: Assessment
+    inspection_submitted: Assessment
     evidence_draft: Evidence
     evidence_submitted: Evidence
     item: RectificationItem
@@ -75,6 +77,7 @@ class World:
     of: dict[str, Objects] = field(default_factory=dict)
     round_report: ReportJob | None = None
     indicator: Indicator | None = None
+    newcomer: User | None = None  # an inspector with no assignment, for the assignment API to assign
 
     def __getitem__(self, target: str) -> Objects:
         return self.of[target]
@@ -91,6 +94,7 @@ def _build(cast: Cast, target: str) -> Objects:
     self_submitted = AssessmentFactory.create(hospital=hospital, kind=AssessmentKind.SELF, year=YEAR - 1)
     [evidence_submitted] = evidence_upload(actor=head, assessment=self_submitted, criterion=criterion(), files=[pdf()])
     RatingFactory(assessment=self_submitted, criterion=criterion())
+    rate_all(self_submitted)
     self_submitted = assessment_submit(actor=head, assessment=self_submitted)
 
     inspection_draft = AssessmentFactory.create(hospital=hospital, kind=AssessmentKind.INSPECTION, year=YEAR)
@@ -100,6 +104,9 @@ def _build(cast: Cast, target: str) -> Objects:
     inspection_final = assessment_finalize(
         actor=qc, assessment=assessment_submit(actor=qc, assessment=inspection_final)
     )
+    inspection_submitted = AssessmentFactory.create(hospital=hospital, kind=AssessmentKind.INSPECTION, year=YEAR - 3)
+    rate_all(inspection_submitted)
+    inspection_submitted = assessment_submit(actor=qc, assessment=inspection_submitted)
     items = list(RectificationItem.objects.filter(assessment=inspection_final)) or rectification_plan_create(
         actor=qc, assessment=inspection_final
     )
@@ -136,6 +143,7 @@ def _build(cast: Cast, target: str) -> Objects:
         self_submitted=self_submitted,
         inspection_draft=inspection_draft,
         inspection_final=inspection_final,
+        inspection_submitted=inspection_submitted,
         evidence_draft=evidence_draft,
         evidence_submitted=evidence_submitted,
         item=item,
@@ -161,7 +169,11 @@ def _finish(job: ReportJob) -> None:
 
 
 def build_world(cast: Cast) -> World:
-    world = World(cast=cast, indicator=Indicator.objects.order_by("pk").first())
+    world = World(
+        cast=cast,
+        indicator=Indicator.objects.order_by("pk").first(),
+        newcomer=UserFactory(username="inspector_new", role=Role.INSPECTOR, hospital=None),
+    )
     for target in (A, B):
         world.of[target] = _build(cast, target)
     world.round_report = ReportJobFactory(
