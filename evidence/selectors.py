@@ -4,19 +4,20 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
-from accounts.selectors import scope_by_hospital
 from accounts.typing import AnyUser
 from scoring.models import Assessment
+from scoring.selectors import assessments_visible_to
 
 from .models import Evidence
 
 
 def evidence_visible_to(user: AnyUser) -> QuerySet[Evidence]:
-    """Evidence of the assessments of the hospitals the user may see; foreign evidence is simply absent."""
+    """Evidence of the assessments the user may see (scoring's scope: a department sees an inspection's files
+    once it is finalized); foreign evidence is simply absent."""
     qs = Evidence.objects.select_related(
         "assessment__hospital", "assessment__standard", "criterion__item__chapter", "uploaded_by", "reviewed_by"
     )
-    return scope_by_hospital(qs, user, field="assessment__hospital_id")
+    return qs.filter(assessment__in=assessments_visible_to(user).values("pk"))
 
 
 def evidence_by_criterion(assessment: Assessment, criterion_ids: Iterable[int]) -> dict[int, list[Evidence]]:

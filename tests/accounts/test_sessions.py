@@ -12,8 +12,8 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import User
 from accounts.security import AUTH_AT, LAST_SEEN
+from tests.accounts.factories import PASSWORD, TokenFactory
 from tests.conftest import Cast
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +159,7 @@ def test_a_deactivated_user_is_signed_out_at_the_next_request(cast: Cast) -> Non
 def test_deactivating_in_the_admin_ends_every_session_and_the_api_token(cast: Cast) -> None:
     phone, desk = signed_in(cast.head_a), signed_in(cast.head_a)
     other = signed_in(cast.staff_a)
-    Token.objects.create(user=cast.head_a)
+    TokenFactory(user=cast.head_a)
     admin = signed_in(cast.qc_admin)
 
     response = admin.post("/admin/accounts/user/", {"action": "deactivate", "_selected_action": [cast.head_a.pk]})

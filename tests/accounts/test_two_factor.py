@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 from accounts.models import SecurityPolicy, User
 from accounts.views import ENROL_KEY
 from audit.models import AuditEvent
+from tests.accounts.factories import PASSWORD, TOTPDeviceFactory
 from tests.conftest import Cast
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def code_for(key_hex: str, *, steps_ago: int = 0) -> str:
 
 
 def device_for(user: User) -> TOTPDevice:
-    return TOTPDevice.objects.create(user=user, name="TOTP", confirmed=True)
+    return TOTPDeviceFactory(user=user)
 
 
 def sign_in(username: str, client: Client | None = None) -> Client:

@@ -8,6 +8,7 @@ from django.test import Client
 from accounts.models import Hospital, InspectorAssignment, Role, User
 from audit.models import AuditEvent
 from scoring.models import Criterion, GradeThreshold, Standard
+from tests.accounts.factories import HospitalFactory
 from tests.conftest import Cast
 
 from .admin_forms import change_form_data
@@ -110,7 +111,7 @@ def test_deleting_in_the_admin_records_the_row_as_it_was(cast: Cast, admin_clien
 
 
 def test_a_bulk_delete_records_each_row(cast: Cast, admin_client: Client) -> None:
-    extra = [Hospital.objects.create(name=f"待删{i}", level="2B") for i in range(3)]
+    extra = [HospitalFactory(name=f"待删{i}", level="2B") for i in range(3)]
 
     response = admin_client.post(
         "/admin/accounts/hospital/",

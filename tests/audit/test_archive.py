@@ -13,12 +13,13 @@ from django.utils import timezone
 
 from audit import archive
 from audit.models import AuditArchive, AuditEvent
+from tests.audit.factories import AuditEventFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def aged(days: int, **fields) -> AuditEvent:
-    return AuditEvent.objects.create(
+    return AuditEventFactory(
         created_at=timezone.now() - datetime.timedelta(days=days),
         action="rating.set",
         object_type="scoring.rating",

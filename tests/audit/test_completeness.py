@@ -20,7 +20,6 @@ import re
 from binascii import unhexlify
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -31,7 +30,6 @@ from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from accounts.models import Role
@@ -46,9 +44,10 @@ from rounds.models import InspectionRound, RoundHospital
 from rounds.services import round_add_hospital, round_create
 from scoring.models import Assessment, AssessmentKind, Criterion, Rating, Standard
 from scoring.services import assessment_submit
+from tests.accounts.factories import PASSWORD, TOTPDeviceFactory
 from tests.conftest import Cast
 from tests.evidence.conftest import PDF_BYTES as PDF  # a real PDF: uploads are read by qpdf
-from tests.factories import PASSWORD, AssessmentFactory, rate_all
+from tests.scoring.factories import AssessmentFactory, RatingFactory, rate_all
 from tests.scoring.sheets import Sheet
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -182,7 +181,7 @@ def criterion(code: str) -> Criterion:
 
 def submitted_self_a(cast: Cast) -> Assessment:
     assessment = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.SELF)
-    Rating.objects.create(assessment=assessment, criterion=criterion("1.1-1-1"), rating="met", score=Decimal("15"))
+    RatingFactory(assessment=assessment, criterion=criterion("1.1-1-1"))
     return assessment_submit(actor=cast.head_a, assessment=assessment)
 
 
@@ -267,7 +266,7 @@ def _two_factor_setup(cast: Cast) -> HttpResponseBase:
 
 
 def _two_factor_verify(cast: Cast) -> HttpResponseBase:
-    device = TOTPDevice.objects.create(user=cast.inspector, name="TOTP", confirmed=True)
+    device = TOTPDeviceFactory(user=cast.inspector)
     client = browser(cast.inspector)
     return client.post("/accounts/two-factor/verify/", {"token": f"{totp(device.bin_key):06d}"})
 

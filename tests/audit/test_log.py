@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from tests.audit.factories import AuditEventFactory
 from tests.conftest import CAST, Cast
 
 pytestmark = pytest.mark.django_db
@@ -94,7 +95,7 @@ def test_the_page_lists_events_newest_first_with_origin(cast: Cast) -> None:
 )
 def test_the_filters_are_the_same_for_page_csv_and_api(cast: Cast, params: dict[str, str], expected: set[str]) -> None:
     june = datetime.datetime(2026, 6, 1, 8, 0, tzinfo=datetime.UTC)
-    AuditEvent.objects.create(
+    AuditEventFactory(
         created_at=june,
         actor=cast.head_a,
         actor_username="head_a",
@@ -104,8 +105,8 @@ def test_the_filters_are_the_same_for_page_csv_and_api(cast: Cast, params: dict[
         hospital_id=cast.hospital_a.pk,
         request_id="req-42",
     )
-    AuditEvent.objects.create(created_at=june, action="auth.login_failed", ip="192.0.2.55", after={"username": "x"})
-    AuditEvent.objects.create(
+    AuditEventFactory(created_at=june, action="auth.login_failed", ip="192.0.2.55", after={"username": "x"})
+    AuditEventFactory(
         created_at=datetime.datetime(2026, 1, 1, 23, 59, tzinfo=datetime.UTC),  # the last minute of 1 January, UTC
         actor=cast.head_b,
         actor_username="head_b",
@@ -221,7 +222,7 @@ def test_the_api_pages_and_shows_the_origin(cast: Cast) -> None:
 
 
 def test_times_in_the_page_are_shown_in_utc(cast: Cast) -> None:
-    AuditEvent.objects.create(
+    AuditEventFactory(
         created_at=timezone.make_aware(datetime.datetime(2026, 3, 1, 1, 30), datetime.UTC), action="rating.set"
     )
     body = browser(cast, "qc_admin").get(PAGE, {"action": "rating.set"}).content.decode()

@@ -10,7 +10,8 @@ from scoring.models import Rating
 from tests.browser.conftest import css_id, login
 from tests.browser.test_indicator_dashboard import indicator
 from tests.conftest import Cast
-from tests.factories import AssessmentFactory
+from tests.indicators.factories import PeriodValueFactory
+from tests.scoring.factories import AssessmentFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -67,12 +68,8 @@ def test_the_department_pages_work_under_the_policy(cast: Cast, watched: tuple) 
 
 def test_charts_draw_under_the_policy(cast: Cast, watched: tuple) -> None:
     make, refused = watched
-    from indicators.models import PeriodValue
-
     block = indicator()
-    PeriodValue.objects.create(
-        hospital=cast.hospital_a, indicator=block, year=2026, month=1, numerator=95, denominator=100
-    )
+    PeriodValueFactory(hospital=cast.hospital_a, indicator=block, year=2026, month=1, numerator=95, denominator=100)
     page = make()
     login(page, "head_a")
     page.goto(f"/hospitals/{cast.hospital_a.pk}/indicators/?year=2026&set=t")

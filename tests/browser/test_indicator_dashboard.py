@@ -5,18 +5,19 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from indicators.models import Indicator, IndicatorSet, PeriodValue
+from indicators.models import Indicator, IndicatorSet
 from tests.browser.conftest import screenshots
 from tests.browser.test_accessibility import violations
 from tests.browser.test_self_assessment import PageFor
 from tests.conftest import Cast
+from tests.indicators.factories import IndicatorFactory, PeriodValueFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def indicator() -> Indicator:
     family, _ = IndicatorSet.objects.get_or_create(code="t", defaults={"name": "测试指标集"})
-    return Indicator.objects.create(
+    return IndicatorFactory(
         indicator_set=family,
         code="t.browser_block_success",
         position=1,
@@ -38,7 +39,7 @@ def test_the_dashboard_draws_the_trend_and_lists_the_month_out_of_control(cast: 
     block = indicator()
     for month in range(1, 13):
         numerator = 70 if month == 7 else 95
-        PeriodValue.objects.create(
+        PeriodValueFactory(
             hospital=cast.hospital_a, indicator=block, year=2026, month=month, numerator=numerator, denominator=100
         )
     page = page_for("head_a")
@@ -55,9 +56,7 @@ def test_the_dashboard_draws_the_trend_and_lists_the_month_out_of_control(cast: 
 
 def test_the_comparison_draws_a_funnel_per_level(cast: Cast, page_for: PageFor) -> None:
     block = indicator()
-    PeriodValue.objects.create(
-        hospital=cast.hospital_a, indicator=block, year=2026, month=1, numerator=95, denominator=100
-    )
+    PeriodValueFactory(hospital=cast.hospital_a, indicator=block, year=2026, month=1, numerator=95, denominator=100)
     page = page_for("qc_admin")
     page.goto(f"/indicators/{block.code}/comparison/?year=2026")
     page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('funnel-3A'))")

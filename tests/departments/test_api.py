@@ -8,6 +8,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from departments.models import CriterionRule, DepartmentProfile
 from tests.conftest import CAST, Cast
+from tests.departments.factories import DepartmentProfileFactory
 from tests.departments.test_profiles import BAD_COUNTS, CHANGE, SEE, YEAR, hospital
 
 pytestmark = pytest.mark.django_db
@@ -31,8 +32,8 @@ def test_profile_read_write_and_evaluations(cast: Cast, who: str, which: str) ->
 
 @pytest.mark.parametrize("who", CAST)
 def test_the_list_shows_only_visible_hospitals(cast: Cast, who: str) -> None:
-    DepartmentProfile.objects.create(hospital=cast.hospital_a, year=YEAR, or_tables=1)
-    DepartmentProfile.objects.create(hospital=cast.hospital_b, year=YEAR, or_tables=2)
+    DepartmentProfileFactory(hospital=cast.hospital_a, year=YEAR, or_tables=1)
+    DepartmentProfileFactory(hospital=cast.hospital_b, year=YEAR, or_tables=2)
     response = cast.client(who).get("/api/v1/profiles/", {"year": YEAR})
     if who == "anonymous":
         assert response.status_code == 401
@@ -86,7 +87,7 @@ def test_the_api_names_bad_counts_as_the_page_does(cast: Cast) -> None:
 @pytest.mark.parametrize("year", ["²", "abc", "1999", "99999999999"])
 def test_a_bad_year_in_the_query_means_this_year(cast: Cast, year: str) -> None:
     this_year = timezone.localdate().year
-    DepartmentProfile.objects.create(hospital=cast.hospital_a, year=this_year, or_tables=1)
+    DepartmentProfileFactory(hospital=cast.hospital_a, year=this_year, or_tables=1)
     client = cast.client("qc_admin")
     listing = client.get("/api/v1/profiles/", {"year": year, "hospital": "²"})
     assert listing.status_code == 200 and [p["year"] for p in listing.json()] == [this_year]
@@ -142,7 +143,7 @@ def test_a_malformed_rule_is_refused_and_says_where(cast: Cast) -> None:
 
 @pytest.mark.parametrize("who", CAST)
 def test_shortfalls_api_is_the_qc_centres(cast: Cast, who: str) -> None:
-    DepartmentProfile.objects.create(hospital=cast.hospital_b, year=YEAR, or_tables=10, monitors=3)
+    DepartmentProfileFactory(hospital=cast.hospital_b, year=YEAR, or_tables=10, monitors=3)
     response = cast.client(who).get("/api/v1/profiles/shortfalls/", {"year": YEAR})
     assert response.status_code == {"qc_admin": 200, "anonymous": 401}.get(who, 403)
     if who == "qc_admin":

@@ -11,9 +11,10 @@ from openpyxl import load_workbook
 from accounts.models import Hospital, Level
 from audit.models import AuditEvent
 from departments.models import CriterionRule, DepartmentProfile, ProfileDocument
+from tests.accounts.factories import HospitalFactory
 from tests.conftest import CAST, Cast
+from tests.departments.factories import DepartmentProfileFactory
 from tests.evidence.conftest import PDF_BYTES as PDF  # a real PDF: uploads are read by qpdf
-from tests.factories import HospitalFactory
 
 pytestmark = pytest.mark.django_db
 YEAR = 2026
@@ -71,7 +72,7 @@ def test_profile_page_and_save(cast: Cast, who: str, which: str) -> None:
 @pytest.mark.parametrize("who", CAST)
 @pytest.mark.parametrize("which", ["a", "b"])
 def test_trend_page(cast: Cast, who: str, which: str) -> None:
-    DepartmentProfile.objects.create(hospital=hospital(cast, which), year=YEAR, or_tables=4)
+    DepartmentProfileFactory(hospital=hospital(cast, which), year=YEAR, or_tables=4)
     response = browser(cast, who).get(f"/hospitals/{hospital(cast, which).pk}/profile/")
     if who == "anonymous":
         assert response.status_code == 302
@@ -222,7 +223,7 @@ def test_htmx_save_returns_the_refreshed_evaluations(cast: Cast) -> None:
 def test_city_wide_shortfalls_count_hospitals_by_level_and_export(cast: Cast) -> None:
     for i in range(3):
         h = HospitalFactory(name=f"三乙{i}", level=Level.L3B)
-        DepartmentProfile.objects.create(hospital=h, year=YEAR, aicu_beds=10, aicu_nurses=20 + i * 5)
+        DepartmentProfileFactory(hospital=h, year=YEAR, aicu_beds=10, aicu_nurses=20 + i * 5)
     client = browser(cast, "qc_admin")
     body = client.get("/profiles/shortfalls/", {"year": YEAR}).content.decode()
     assert "2 家医院" in body  # 20 and 25 nurses short of 30; 30 meets
@@ -238,7 +239,7 @@ def test_city_wide_shortfalls_count_hospitals_by_level_and_export(cast: Cast) ->
 def test_shortfall_queries_do_not_grow_with_hospitals(cast: Cast, n: int, django_assert_max_num_queries: Any) -> None:
     for i in range(n):
         h = HospitalFactory(name=f"H{i}", level=Level.L2A)
-        DepartmentProfile.objects.create(hospital=h, year=YEAR, or_tables=5, monitors=i)
+        DepartmentProfileFactory(hospital=h, year=YEAR, or_tables=5, monitors=i)
     client = browser(cast, "qc_admin")
     client.get("/profiles/shortfalls/")
     with django_assert_max_num_queries(7):
@@ -246,7 +247,7 @@ def test_shortfall_queries_do_not_grow_with_hospitals(cast: Cast, n: int, django
 
 
 def test_profile_page_queries_are_bounded(cast: Cast, django_assert_max_num_queries: Any) -> None:
-    DepartmentProfile.objects.create(hospital=cast.hospital_a, year=YEAR, or_tables=5, monitors=5)
+    DepartmentProfileFactory(hospital=cast.hospital_a, year=YEAR, or_tables=5, monitors=5)
     client = browser(cast, "head_a")
     client.get(f"/hospitals/{cast.hospital_a.pk}/profile/{YEAR}/")
     with django_assert_max_num_queries(9):

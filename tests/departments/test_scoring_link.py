@@ -4,10 +4,10 @@ import pytest
 from django.test import Client
 
 from audit.models import AuditEvent
-from departments.models import DepartmentProfile
 from scoring.models import AssessmentKind, Rating
 from tests.conftest import Cast
-from tests.factories import AssessmentFactory
+from tests.departments.factories import DepartmentProfileFactory
+from tests.scoring.factories import AssessmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def logged_in(user) -> Client:  # type: ignore[no-untyped-def]
 
 def test_the_department_sees_its_shortfall_on_the_self_assessment_page(cast: Cast) -> None:
     assessment = AssessmentFactory(hospital=cast.hospital_a, year=2026)
-    DepartmentProfile.objects.create(hospital=cast.hospital_a, year=2026, aicu_beds=10, aicu_nurses=24)
+    DepartmentProfileFactory(hospital=cast.hospital_a, year=2026, aicu_beds=10, aicu_nurses=24)
     page = logged_in(cast.head_a).get(f"/assessments/{assessment.pk}/chapters/2/").content.decode()
     assert "科室概况测算" in page
     assert "AICU 护士：需 30 名，现 24 名，缺 6 名" in page
@@ -29,13 +29,13 @@ def test_the_department_sees_its_shortfall_on_the_self_assessment_page(cast: Cas
 
 def test_another_years_profile_is_not_used(cast: Cast) -> None:
     assessment = AssessmentFactory(hospital=cast.hospital_a, year=2025)
-    DepartmentProfile.objects.create(hospital=cast.hospital_a, year=2026, aicu_beds=10, aicu_nurses=24)
+    DepartmentProfileFactory(hospital=cast.hospital_a, year=2026, aicu_beds=10, aicu_nurses=24)
     page = logged_in(cast.head_a).get(f"/assessments/{assessment.pk}/chapters/2/").content.decode()
     assert "缺 6 名" not in page and "未填写：AICU 护士" in page
 
 
 def test_the_inspector_sees_the_same_suggestion_and_overrides_only_with_a_remark(cast: Cast) -> None:
-    DepartmentProfile.objects.create(hospital=cast.hospital_a, year=2026, aicu_beds=10, aicu_nurses=24)
+    DepartmentProfileFactory(hospital=cast.hospital_a, year=2026, aicu_beds=10, aicu_nurses=24)
     inspection = AssessmentFactory(hospital=cast.hospital_a, year=2026, kind=AssessmentKind.INSPECTION)
     client = logged_in(cast.inspector)
     page = client.get(f"/assessments/{inspection.pk}/chapters/2/").content.decode()
@@ -58,7 +58,7 @@ def test_the_inspector_sees_the_same_suggestion_and_overrides_only_with_a_remark
 
 
 def test_accepting_the_suggestion_needs_no_remark(cast: Cast) -> None:
-    DepartmentProfile.objects.create(hospital=cast.hospital_a, year=2026, aicu_beds=10, aicu_nurses=24)
+    DepartmentProfileFactory(hospital=cast.hospital_a, year=2026, aicu_beds=10, aicu_nurses=24)
     inspection = AssessmentFactory(hospital=cast.hospital_a, year=2026, kind=AssessmentKind.INSPECTION)
     client = logged_in(cast.inspector)
     response = client.post(f"/assessments/{inspection.pk}/criteria/2.1-3-1/", {"rating": "unmet", "version": "0"})
@@ -67,7 +67,7 @@ def test_accepting_the_suggestion_needs_no_remark(cast: Cast) -> None:
 
 
 def test_the_api_rating_of_an_inspection_follows_the_same_rule(cast: Cast) -> None:
-    DepartmentProfile.objects.create(hospital=cast.hospital_a, year=2026, monitors=5, or_tables=10)
+    DepartmentProfileFactory(hospital=cast.hospital_a, year=2026, monitors=5, or_tables=10)
     inspection = AssessmentFactory(hospital=cast.hospital_a, year=2026, kind=AssessmentKind.INSPECTION)
     client = cast.client("inspector")
     url = f"/api/v1/assessments/{inspection.pk}/ratings/3.1-2-1/"

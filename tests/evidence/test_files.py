@@ -16,11 +16,11 @@ from django.test import Client
 
 from audit.models import AuditEvent
 from common.files import StoredFile
-from departments.models import DepartmentProfile
 from departments.services import profile_document_upload
 from rectification.services import rectification_answer
 from tests.conftest import Cast
-from tests.factories import AssessmentFactory
+from tests.departments.factories import DepartmentProfileFactory
+from tests.scoring.factories import AssessmentFactory
 
 from .conftest import DOCX_BYTES, PDF_BYTES, PNG_BYTES, attach, upload_file
 
@@ -44,7 +44,7 @@ def rectification_file(cast: Cast, upload: object) -> tuple[StoredFile, str]:
 
 
 def profile_file(cast: Cast, upload: object) -> tuple[StoredFile, str]:
-    profile = DepartmentProfile.objects.create(hospital=cast.hospital_a, year=2026)
+    profile = DepartmentProfileFactory(hospital=cast.hospital_a, year=2026)
     [stored] = profile_document_upload(actor=cast.head_a, profile=profile, fact_name="monitors", files=[upload])
     return stored, f"/profile-documents/{stored.pk}/"
 

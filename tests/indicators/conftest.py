@@ -6,14 +6,15 @@ import pytest
 
 from indicators.models import Indicator, IndicatorSet
 from scoring.models import Criterion
+from tests.indicators.factories import IndicatorFactory, IndicatorSetFactory
 
 
 @pytest.fixture
 def block(db: None) -> Indicator:
     """One indicator (nerve-block success ≥ 93%, 2A's own target ≥ 90%) feeding 4.2-1-1, alone in the database."""
     IndicatorSet.objects.all().delete()  # independent of the shipped definitions
-    family = IndicatorSet.objects.create(code="t", name="测试指标集")
-    indicator = Indicator.objects.create(
+    family = IndicatorSetFactory(code="t", name="测试指标集")
+    return IndicatorFactory(
         indicator_set=family,
         code="t.nerve_block_success",
         position=1,
@@ -26,6 +27,5 @@ def block(db: None) -> Indicator:
         target_value=Decimal("93"),
         level_targets={"2A": {"comparator": "ge", "value": "90"}},
         min_denominator=30,
+        criteria=[Criterion.objects.get(standard__code="cq2011", code="4.2-1-1")],
     )
-    indicator.criteria.set([Criterion.objects.get(standard__code="cq2011", code="4.2-1-1")])
-    return indicator

@@ -9,9 +9,10 @@ from django.db import IntegrityError, connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts.models import Hospital, Level
+from accounts.models import Level
 from indicators.cases import BOOL_FIELDS, case_import, postgres, storing
 from indicators.models import Case, CaseImport, CaseRollup, PeriodValue
+from tests.accounts.factories import HospitalFactory
 from tests.conftest import Cast
 
 pytestmark = [
@@ -205,7 +206,7 @@ def test_the_database_refuses_a_case_of_a_hospital_that_does_not_exist(cast: Cas
 
 
 def test_deleting_a_hospital_deletes_its_cases_even_in_raw_sql(cast: Cast) -> None:
-    gone = Hospital.objects.create(name="撤销医院", level=Level.L2A)
+    gone = HospitalFactory(name="撤销医院", level=Level.L2A)
     case_import(actor=None, hospital=gone, file=csv_file(canonical(5)))
     case_import(actor=None, hospital=cast.hospital_a, file=csv_file(canonical(5)))
     with connection.cursor() as cursor:

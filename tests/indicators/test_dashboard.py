@@ -14,8 +14,9 @@ from openpyxl import load_workbook
 
 from accounts.models import Hospital, Level
 from indicators.models import Indicator, PeriodValue
+from tests.accounts.factories import HospitalFactory
 from tests.conftest import CAST, Cast
-from tests.factories import HospitalFactory
+from tests.indicators.factories import IndicatorFactory
 
 pytestmark = [pytest.mark.django_db]
 
@@ -33,7 +34,7 @@ CASES = [(page, target, who) for page, rows in EXPECTED.items() for target in ro
 
 @pytest.fixture
 def deaths(block: Indicator) -> Indicator:
-    return Indicator.objects.create(
+    return IndicatorFactory(
         indicator_set=block.indicator_set,
         code="t.deaths",
         position=2,

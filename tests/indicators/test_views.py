@@ -14,6 +14,7 @@ from accounts.models import Hospital
 from indicators.models import Indicator, IndicatorSet, PeriodValue
 from indicators.services import period_values_set
 from tests.conftest import CAST, Cast
+from tests.indicators.factories import IndicatorFactory, IndicatorSetFactory
 
 # Until anesqc/urls.py includes indicators.urls, the pages are reached through a test URLconf.
 pytestmark = [pytest.mark.django_db]
@@ -32,7 +33,7 @@ CASES = [(page, target, who) for page, rows in EXPECTED.items() for target in ro
 
 def more_indicators(family: IndicatorSet, count: int) -> list[Indicator]:
     return [
-        Indicator.objects.create(
+        IndicatorFactory(
             indicator_set=family,
             code=f"t.extra_{n}",
             position=10 + n,
@@ -237,7 +238,7 @@ def test_the_hospital_page_has_an_empty_state(cast: Cast, block: Indicator) -> N
 
 
 def test_sets_are_tabs_and_the_set_parameter_chooses_one(cast: Cast, block: Indicator) -> None:
-    other = IndicatorSet.objects.create(code="u", name="另一指标集")
+    other = IndicatorSetFactory(code="u", name="另一指标集")
     more_indicators(other, 1)
     client = browser(cast, "qc_admin")
     first = client.get(f"/hospitals/{cast.hospital_a.pk}/indicators/?year=2026").content.decode()

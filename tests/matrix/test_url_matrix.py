@@ -9,16 +9,32 @@ hospital A (own for the inspector, head_a and staff_a) and of hospital B (own fo
 or `-` for a URL about no hospital, and the answer for each member of the cast in the order of
 CAST: qc_admin, inspector, inspector_unassigned, head_a, staff_a, head_b, anonymous.
 
-- A number is the exact status. Reads (GET) are exact.
-- OK: the request got past the permission checks. Writes are sent empty (or with a minimal body),
-  so the answer may be a validation error (400, 409, 422), a page re-rendered with errors (200) or
-  a redirect; anything but 401, 403, 404, 405, a sign-in redirect or a server error. What a valid
-  write does is tested in each app's own tests and in tests/audit/test_completeness.py.
+- A number is the exact status. Reads (GET) are exact, and so are the API writes sent with a
+  valid body (`body=`) or needing none: creating hospitals, users, assignments and assessments,
+  rating, submitting and finalizing, the veto flag, deleting an assignment.
+- OK: the request got past the permission checks. Other writes are sent empty (or with a minimal
+  body), so the answer may be a validation error (400, 409, 422), a page re-rendered with errors
+  (200) or a redirect; anything but 401, 403, 404, 405, a sign-in redirect or a server error. What
+  a valid write does is tested in each app's own tests and in tests/audit/test_completeness.py.
 - LOGIN: a redirect to the sign-in page (anonymous visitors of the HTML pages; the API answers 401).
 
+A row is one URL and method; a second row for the same URL and method names its `variant` (another
+kind of assessment, another body). A row marked `absent` pins methods the view does not take: they
+answer 405 (the API's anonymous callers 401 first), so no endpoint edits or deletes what it must not.
+
+Every refusal (an expected status of 400 or more) is checked to change nothing: no change enters
+the audit trail (the refusal itself may) and nobody's rating is written. Every expected 401 must
+name the Token scheme in WWW-Authenticate.
+
 Rules the table keeps (`test_the_table_keeps_the_rules` checks the table itself):
-- an object of a hospital the caller cannot see answers 404, never 403 or 200;
+- an object of a hospital the caller cannot see answers 404, never 403 or 200 (a hospital named
+  in the body answers 400 on `hospital` instead; a QC-only write answers 403 before it looks);
 - anonymous visitors are sent to sign in (pages) or get 401 (API), unless the URL is public.
+
+Decided here: /healthz, /api/schema/ and /api/docs/ are public. The health check is for load
+balancers; the schema describes the shape of the API, never its data (drf-spectacular serves it
+with AllowAny), so anonymous visitors get 200 too. The token endpoint needs no prior
+authentication: it answers 200 to a user's own username and password and 400 to a wrong one.
 
 The Django admin is one generic mechanism: `AdminSite.admin_view` lets in active staff only, and
 the only staff member of the cast is qc_admin. Its URLs (one set per registered model) get one rule
@@ -48,9 +64,11 @@ from django.db import transaction
 from django.http import HttpResponseBase
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Hospital
+from accounts.models import Hospital, Role
+from audit.models import AuditEvent
+from scoring.models import Rating
+from tests.accounts.factories import PASSWORD, TOTPDeviceFactory
 from tests.conftest import CAST, Cast
 from tests.matrix.world import CRITERION, YEAR, A, B, World, build_world
 
@@ -59,6 +77,7 @@ LOGIN, OK = "login", "ok"
 Expect = int | str
 Codes = tuple[Expect, Expect, Expect, Expect, Expect, Expect, Expect]
 Kwargs = Callable[[World, str], dict[str, Any]]
+Body = Callable[[World, str, str], dict[str, Any]]  # (world, target, caller) → the request's body
 
 # Who sees which hospital (tests/conftest.py): the rule behind every 404 in the table.
 SEES: dict[str, set[str]] = {
@@ -173,11 +192,40 @@ def nothing(w: World, target: str) -> dict[str, Any]:
     return {}
 
 
-def assessment_body(kind: str) -> Callable[[World, str], dict[str, Any]]:
-    def body(w: World, target: str) -> dict[str, Any]:
+def assessment_body(kind: str) -> Body:
+    def body(w: World, target: str, who: str) -> dict[str, Any]:
         return {"hospital": w[target].hospital.pk, "standard": "cq2011", "kind": kind, "year": YEAR + 1}
 
     return body
+
+
+def constant(data: dict[str, Any]) -> Body:
+    return lambda w, target, who: data
+
+
+def own_password(w: World, target: str, who: str) -> dict[str, Any]:
+    """The caller's own username and password; anonymous tries a real account with a wrong one."""
+    if who == "anonymous":
+        return {"username": "head_a", "password": "wrong"}
+    return {"username": who, "password": PASSWORD}
+
+
+def new_department_head(w: World, target: str, who: str) -> dict[str, Any]:
+    hospital = w[target].hospital.pk
+    return {
+        "username": "new_head",
+        "password": "a-long-unusual-passphrase-42",
+        "role": Role.DEPARTMENT_HEAD,
+        "hospital": hospital,
+    }
+
+
+def new_assignment(w: World, target: str, who: str) -> dict[str, Any]:
+    assert w.newcomer is not None
+    return {"inspector": w.newcomer.pk, "hospital": w[target].hospital.pk}
+
+
+RATE_MET = constant({"rating": "met"})
 
 
 STANDARD = {"code": "cq2011"}
@@ -189,11 +237,14 @@ class Row:
     methods: tuple[str, ...]
     codes: dict[str, Codes]
     kwargs: Kwargs = nothing
-    body: Callable[[World, str], dict[str, Any]] | None = None
+    body: Body | None = None
     # What a caller who cannot see the target's hospital gets, when the hospital is named in the
-    # body rather than in the URL (a 400 on the field: no existence leak either way).
+    # body rather than in the URL (a 400 on the field: no existence leak either way), or when the
+    # answer comes before the hospital is looked at (403 for a QC-only write, 405 for `absent`).
     hidden: int = 404
     query: str = ""  # a query string the view needs, e.g. "year=2026"
+    variant: str = ""  # what sets a second row for the same URL and method apart
+    absent: bool = False  # methods the view does not take (405)
 
     @property
     def api(self) -> bool:
@@ -202,7 +253,7 @@ class Row:
 
 def row(name: str, methods: str, kwargs: Kwargs = nothing, **codes: Any) -> Row:
     """Row("name", "GET POST", kwargs, A=(...), B=(...)) or with `_=(...)` for a URL about no hospital."""
-    options = ("body", "hidden", "query")
+    options = ("body", "hidden", "query", "variant", "absent")
     targets = {NONE if k == "_" else k: v for k, v in codes.items() if k not in options}
     extra = {k: v for k, v in codes.items() if k in options}
     return Row(name, tuple(methods.split()), targets, kwargs, **extra)
@@ -214,6 +265,8 @@ QC_ONLY_PAGE: Codes = (200, 403, 403, 403, 403, 403, LOGIN)
 QC_ONLY_WRITE: Codes = (OK, 403, 403, 403, 403, 403, LOGIN)
 API_QC_ONLY: Codes = (200, 403, 403, 403, 403, 403, 401)
 API_QC_ONLY_WRITE: Codes = (OK, 403, 403, 403, 403, 403, 401)
+API_QC_CREATED: Codes = (201, 403, 403, 403, 403, 403, 401)
+API_NOT_ALLOWED: Codes = (405, 405, 405, 405, 405, 405, 401)
 
 # Columns:                         qc_admin, inspector, insp_unassigned, head_a, staff_a, head_b, anonymous
 ROWS: list[Row] = [
@@ -589,7 +642,7 @@ ROWS: list[Row] = [
         "round-report-request",
         "POST",
         obj("round"),
-        body=lambda w, t: {"kind": "round_summary"},
+        body=constant({"kind": "round_summary"}),
         A=(OK, 403, 404, 403, 403, 404, LOGIN),
         B=(OK, 404, 404, 404, 404, 403, LOGIN),
     ),
@@ -600,10 +653,19 @@ ROWS: list[Row] = [
     row("v1:api-root", "GET", _=API_SIGNED_IN_200),
     # No credentials needed; an empty request names no account.
     row("v1:api-token", "POST", _=(400, 400, 400, 400, 400, 400, 400)),
+    # Each member's own username and password get a token; anonymous tries head_a's with a wrong one.
+    row("v1:api-token", "POST", variant="own password", body=own_password, _=(200, 200, 200, 200, 200, 200, 400)),
     row("v1:standard-list", "GET", _=API_SIGNED_IN_200),
     row("v1:standard-detail", "GET", lambda w, t: STANDARD, _=API_SIGNED_IN_200),
     row("v1:standard-criterion", "GET", lambda w, t: {**STANDARD, "criterion_code": CRITERION}, _=API_SIGNED_IN_200),
-    row("v1:standard-criterion", "PATCH", lambda w, t: {**STANDARD, "criterion_code": CRITERION}, _=API_QC_ONLY_WRITE),
+    # Only qc_admin flips a veto flag (of a criterion that has none yet, so the flag changes).
+    row(
+        "v1:standard-criterion",
+        "PATCH",
+        lambda w, t: {**STANDARD, "criterion_code": "1.2-1-2"},
+        body=constant({"veto": True, "reason": "专家组决议"}),
+        _=API_QC_ONLY,
+    ),
     row("v1:standard-sheet", "GET", lambda w, t: STANDARD, _=API_SIGNED_IN_200),
     row("v1:rule-list", "GET", _=API_SIGNED_IN_200),
     row("v1:rule-detail", "PUT", lambda w, t: {"code": "3.1-2-1"}, _=API_QC_ONLY_WRITE),
@@ -645,7 +707,13 @@ ROWS: list[Row] = [
         B=(200, 404, 404, 404, 404, 200, 401),
     ),
     row("v1:hospital-list", "GET", _=API_SIGNED_IN_200),
-    row("v1:hospital-list", "POST", _=API_QC_ONLY_WRITE),
+    # Hospitals are registered by the QC centre only.
+    row(
+        "v1:hospital-list",
+        "POST",
+        body=constant({"name": "丙医院", "level": "3B", "district": "沙坪坝区"}),
+        _=API_QC_CREATED,
+    ),
     row(
         "v1:hospital-detail",
         "GET",
@@ -653,26 +721,39 @@ ROWS: list[Row] = [
         A=(200, 200, 404, 200, 200, 404, 401),
         B=(200, 404, 404, 404, 404, 200, 401),
     ),
-    row("v1:user-list", "POST", _=API_QC_ONLY_WRITE),
+    # No endpoint edits a hospital.
+    row("v1:hospital-detail", "PATCH", hospital(), absent=True, hidden=405, A=API_NOT_ALLOWED, B=API_NOT_ALLOWED),
+    # A department head of A or of B, created by the QC centre only (refused before the hospital is looked at).
+    row("v1:user-list", "POST", body=new_department_head, hidden=403, A=API_QC_CREATED, B=API_QC_CREATED),
     row("v1:assignment-list", "GET", _=API_SIGNED_IN_200),
-    row("v1:assignment-list", "POST", _=API_QC_ONLY_WRITE),
+    row("v1:assignment-list", "POST", body=new_assignment, hidden=403, A=API_QC_CREATED, B=API_QC_CREATED),
     # Departments see no assignments; the inspector sees, but may not delete, their own.
     row(
         "v1:assignment-detail",
         "DELETE",
         obj("assignment"),
-        A=(OK, 403, 404, 404, 404, 404, 401),
-        B=(OK, 404, 404, 404, 404, 404, 401),
+        A=(204, 403, 404, 404, 404, 404, 401),
+        B=(204, 404, 404, 404, 404, 404, 401),
     ),
     row("v1:assessment-list", "GET", _=API_SIGNED_IN_200),
-    # The hospital is in the body: one the caller cannot see is a 400 on `hospital`, before the role.
+    # The hospital is in the body: one the caller cannot see is a 400 on `hospital`, before the role
+    # (even for staff, who may never create). The department opens self-assessments, the QC side inspections.
     row(
         "v1:assessment-list",
         "POST",
         body=assessment_body("self"),
         hidden=400,
-        A=(OK, 403, 400, OK, 403, 400, 401),
-        B=(OK, 400, 400, 400, 400, OK, 401),
+        A=(201, 403, 400, 201, 403, 400, 401),
+        B=(201, 400, 400, 400, 400, 201, 401),
+    ),
+    row(
+        "v1:assessment-list",
+        "POST",
+        variant="inspection",
+        body=assessment_body("inspection"),
+        hidden=400,
+        A=(201, 201, 400, 403, 403, 400, 401),
+        B=(201, 400, 400, 400, 400, 403, 401),
     ),
     row(
         "v1:assessment-detail",
@@ -680,6 +761,16 @@ ROWS: list[Row] = [
         obj("self_draft"),
         A=(200, 200, 404, 200, 200, 404, 401),
         B=(200, 404, 404, 404, 404, 200, 401),
+    ),
+    # No endpoint deletes an assessment.
+    row(
+        "v1:assessment-detail",
+        "DELETE",
+        obj("self_draft"),
+        absent=True,
+        hidden=405,
+        A=API_NOT_ALLOWED,
+        B=API_NOT_ALLOWED,
     ),
     row(
         "v1:assessment-ratings",
@@ -716,19 +807,41 @@ ROWS: list[Row] = [
         A=(403, 403, 404, OK, OK, 404, 401),
         B=(403, 404, 404, 404, 404, OK, 401),
     ),
+    # Self-assessments are rated by the department; inspections by the QC side.
     row(
         "v1:assessment-rating",
         "PUT",
         obj("self_draft", "pk", criterion_code=CRITERION),
-        A=(403, 403, 404, OK, OK, 404, 401),
-        B=(403, 404, 404, 404, 404, OK, 401),
+        body=RATE_MET,
+        A=(403, 403, 404, 200, 200, 404, 401),
+        B=(403, 404, 404, 404, 404, 200, 401),
     ),
+    row(
+        "v1:assessment-rating",
+        "PUT",
+        obj("inspection_draft", "pk", criterion_code=CRITERION),
+        variant="inspection",
+        body=RATE_MET,
+        # A department does not see an inspection before it is finalized: 404 (issue 12).
+        A=(200, 200, 404, 404, 404, 404, 401),
+        B=(200, 404, 404, 404, 404, 404, 401),
+    ),
+    # Only the head submits a self-assessment; the QC side submits inspections.
     row(
         "v1:assessment-submit",
         "POST",
         obj("self_draft"),
-        A=(403, 403, 404, OK, 403, 404, 401),
-        B=(403, 404, 404, 404, 404, OK, 401),
+        A=(403, 403, 404, 200, 403, 404, 401),
+        B=(403, 404, 404, 404, 404, 200, 401),
+    ),
+    row(
+        "v1:assessment-submit",
+        "POST",
+        obj("inspection_draft"),
+        variant="inspection",
+        # A department does not see an inspection before it is finalized: 404 (issue 12).
+        A=(200, 200, 404, 404, 404, 404, 401),
+        B=(200, 404, 404, 404, 404, 404, 401),
     ),
     row(
         "v1:assessment-reopen",
@@ -737,12 +850,22 @@ ROWS: list[Row] = [
         A=(OK, 403, 404, 404, 404, 404, 401),
         B=(OK, 404, 404, 404, 404, 404, 401),
     ),
+    # Only the QC side finalizes (a submitted assessment) of either kind.
     row(
         "v1:assessment-finalize",
         "POST",
         obj("self_submitted"),
-        A=(OK, OK, 404, 403, 403, 404, 401),
-        B=(OK, 404, 404, 404, 404, 403, 401),
+        A=(200, 200, 404, 403, 403, 404, 401),
+        B=(200, 404, 404, 404, 404, 403, 401),
+    ),
+    row(
+        "v1:assessment-finalize",
+        "POST",
+        obj("inspection_submitted"),
+        variant="inspection",
+        # A department does not see an inspection before it is finalized: 404 (issue 12).
+        A=(200, 200, 404, 404, 404, 404, 401),
+        B=(200, 404, 404, 404, 404, 404, 401),
     ),
     row(
         "v1:assessment-reports",
@@ -762,7 +885,7 @@ ROWS: list[Row] = [
         "v1:round-reports",
         "POST",
         obj("round"),
-        body=lambda w, t: {"kind": "round_summary"},
+        body=constant({"kind": "round_summary"}),
         A=(OK, 403, 404, 403, 403, 404, 401),
         B=(OK, 404, 404, 404, 404, 403, 401),
     ),
@@ -882,24 +1005,44 @@ class Caller:
         session = {name: morsel.value for name, morsel in page.cookies.items()}
         return cls(who=who, page=page, api=api, session=session)
 
-    def send(self, method: str, path: str, *, api: bool, body: dict[str, Any] | None) -> HttpResponseBase:
-        """One request in a savepoint that is rolled back; the session cookie is put back afterwards."""
+    def send(
+        self, method: str, path: str, *, api: bool, body: dict[str, Any] | None, watch: bool = False
+    ) -> tuple[HttpResponseBase, bool]:
+        """One request in a savepoint that is rolled back; the session cookie is put back afterwards.
+
+        Also answers whether the request left a trace (`watch`: a change in the audit trail or a rating
+        written by someone), looked at before the rollback.
+        """
         client = self.api if api else self.page
         send = getattr(client, method.lower())
         with transaction.atomic():
+            before = traces() if watch else None
             if api:
                 response = send(path, body or {}, format="json") if method != "GET" else send(path)
             elif method in ("GET", "POST"):
                 response = send(path, body or {})
             else:
                 response = send(path)
+            left_trace = watch and traces() != before
             transaction.set_rollback(True)
         self.page.cookies = SimpleCookie(self.session)  # a sign-out or a new session key must not carry over
-        return response
+        return response, left_trace
+
+
+def traces() -> tuple[int, int]:
+    """What a refused request must not add: changes in the audit trail, ratings with a rater.
+
+    The world's ratings are written directly (no rater); a request always records who rated.
+    """
+    return AuditEvent.objects.changes().count(), Rating.objects.exclude(rated_by=None).count()
 
 
 def _redirects_to(response: HttpResponseBase, url: str) -> bool:
     return response.status_code == 302 and urlsplit(response["Location"]).path == url
+
+
+def is_refusal(expected: Expect) -> bool:
+    return isinstance(expected, int) and expected >= 400
 
 
 def judge(expected: Expect, response: HttpResponseBase) -> bool:
@@ -932,15 +1075,20 @@ def test_every_url_answers_each_member_of_the_cast_as_the_table_says(cast: Cast,
     column = CAST.index(who)
     wrong: list[str] = []
     for r in ROWS:
+        label = f"{r.name} ({r.variant})" if r.variant else r.name
         for target, codes in r.codes.items():
             path = reverse(r.name, kwargs=r.kwargs(world, target)) + (f"?{r.query}" if r.query else "")
-            body = r.body(world, target) if r.body else None
+            body = r.body(world, target, who) if r.body else None
+            expected = codes[column]
             for method in r.methods:
-                response = caller.send(method, path, api=r.api, body=body)
-                if not judge(codes[column], response):
-                    wrong.append(
-                        f"{method} {r.name} [{target}] {path}: expected {codes[column]}, got {_seen(response)}"
-                    )
+                response, left_trace = caller.send(method, path, api=r.api, body=body, watch=is_refusal(expected))
+                request = f"{method} {label} [{target}] {path}"
+                if not judge(expected, response):
+                    wrong.append(f"{request}: expected {expected}, got {_seen(response)}")
+                elif left_trace:
+                    wrong.append(f"{request}: refused with {expected}, but left a change or a rating behind")
+                elif expected == 401 and not response.get("WWW-Authenticate", "").startswith("Token"):
+                    wrong.append(f"{request}: a 401 without WWW-Authenticate: Token")
     assert not wrong, f"{who}: {len(wrong)} answers differ from ROWS:\n" + "\n".join(wrong)
 
 
@@ -950,13 +1098,13 @@ def test_every_url_answers_each_member_of_the_cast_as_the_table_says(cast: Cast,
 def test_every_admin_url_lets_in_qc_admin_only(cast: Cast, who: str) -> None:
     world = build_world(cast)
     # django-otp's device pages need a device: its config and QR views answer 500 for a missing id.
-    TOTPDevice.objects.create(user=cast.inspector_unassigned, name="TOTP", confirmed=False)
+    TOTPDeviceFactory(user=cast.inspector_unassigned, confirmed=False)
     caller = Caller.of(cast, who)
     sign_in = reverse("admin:login")
     wrong: list[str] = []
     for endpoint in admin_endpoints():
         path = admin_path(endpoint, world)
-        response = caller.send("GET", path, api=False, body=None)
+        response, _ = caller.send("GET", path, api=False, body=None)
         if who == "qc_admin":
             passed = response.status_code < 500 and not _redirects_to(response, sign_in)
         else:
@@ -969,23 +1117,30 @@ def test_every_admin_url_lets_in_qc_admin_only(cast: Cast, who: str) -> None:
 # --- the table against the URL configuration ----------------------------------------------------------
 
 
-def _rows_by_key() -> dict[tuple[str, str], Row]:
-    keyed: dict[tuple[str, str], Row] = {}
+def _rows_by_key() -> dict[tuple[str, str, str], Row]:
+    """The rows by URL name, method and variant."""
+    keyed: dict[tuple[str, str, str], Row] = {}
     for r in ROWS:
         for method in r.methods:
-            assert (r.name, method) not in keyed, f"two rows for {method} {r.name}"
-            keyed[(r.name, method)] = r
+            key = (r.name, method, r.variant)
+            assert key not in keyed, f"two rows for {method} {r.name}" + (f" ({r.variant})" if r.variant else "")
+            keyed[key] = r
     return keyed
 
 
+def _covered() -> set[tuple[str, str]]:
+    """The (URL name, method) pairs the table answers for, variants and absent methods aside."""
+    return {(name, method) for (name, method, _), r in _rows_by_key().items() if not r.absent}
+
+
 def test_every_url_and_method_has_a_row() -> None:
-    keyed = _rows_by_key()
+    covered = _covered()
     missing = sorted(
         f"{method} {e.name or '(unnamed)'} ({e.route})"
         for e in endpoints()
         if not e.is_admin or e.name in ADMIN_ROWS
         for method in e.methods
-        if (e.name, method) not in keyed and not (e.name in ADMIN_ROWS and method != "GET")
+        if (e.name, method) not in covered and not (e.name in ADMIN_ROWS and method != "GET")
     )
     assert not missing, "These URLs have no row in ROWS (add one with the answer for each member of the cast):\n" + (
         "\n".join(missing)
@@ -994,8 +1149,16 @@ def test_every_url_and_method_has_a_row() -> None:
 
 def test_the_table_names_only_urls_that_exist() -> None:
     found = {(e.name, m) for e in endpoints() for m in e.methods}
+    names = {e.name for e in endpoints()}
+    wrong = set()
+    for (name, method, variant), r in _rows_by_key().items():
+        if r.absent:  # a URL that exists, and a method its view does not take
+            if name not in names or (name, method) in found:
+                wrong.add((name, method, variant))
+        elif (name, method) not in found or (variant and (name, method, "") not in _rows_by_key()):
+            wrong.add((name, method, variant))  # a variant goes with its row
 
-    assert {key for key in _rows_by_key() if key not in found} == set()
+    assert wrong == set()
 
 
 def test_url_names_outside_the_admin_are_unique() -> None:
@@ -1010,7 +1173,7 @@ def test_the_only_shadowed_admin_url_is_the_password_page_which_has_a_row() -> N
 
     assert shadowed == ["admin/password_change/"]
     assert resolve("/admin/password_change/").url_name == "admin-password-change"
-    assert ("admin-password-change", "GET") in _rows_by_key()
+    assert ("admin-password-change", "GET") in _covered()
 
 
 def test_the_admin_rule_covers_every_registered_model() -> None:
@@ -1030,6 +1193,8 @@ def test_the_table_keeps_the_rules() -> None:
             anonymous = codes[CAST.index("anonymous")]
             if r.name not in public and anonymous != (401 if r.api else LOGIN):
                 broken.append(f"{r.name}: anonymous gets {anonymous}")
+            if r.absent and set(codes[:-1]) != {405}:
+                broken.append(f"{r.name} {r.methods}: a method the view does not take answers {codes}")
             if target == NONE:
                 continue
             for who, expected in zip(CAST[:-1], codes[:-1], strict=True):

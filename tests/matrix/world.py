@@ -2,19 +2,19 @@
 
 Built through the services, as the app builds them, on top of the fixed cast (tests/conftest.py).
 Years keep the assessments of one hospital apart (one per hospital, standard, kind and year):
-2026 drafts, 2025 submitted or finalized, 2024 the round's own.
+2026 drafts, 2025 submitted or finalized, 2024 the round's own, 2023 a submitted inspection.
+Submitted assessments have every criterion rated, so finalizing them succeeds.
 """
 
 import datetime
 import hashlib
 import io
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts.models import Hospital, InspectorAssignment
+from accounts.models import Hospital, InspectorAssignment, Role, User
 from departments.models import DepartmentProfile, ProfileDocument
 from departments.services import profile_document_upload, profile_save
 from evidence.models import Evidence
@@ -26,11 +26,13 @@ from rectification.services import rectification_answer, rectification_plan_crea
 from reports.models import JobStatus, ReportJob, ReportKind
 from rounds.models import InspectionRound, RoundHospital
 from rounds.services import round_add_hospital, round_create
-from scoring.models import Assessment, AssessmentKind, Criterion, Rating, Standard
+from scoring.models import Assessment, AssessmentKind, Criterion, Standard
 from scoring.services import assessment_submit
+from tests.accounts.factories import AssignmentFactory, UserFactory
 from tests.conftest import Cast
 from tests.evidence.conftest import PDF_BYTES as PDF  # a real PDF: uploads are read by qpdf
-from tests.factories import AssessmentFactory, AssignmentFactory, rate_all
+from tests.reports.factories import ReportJobFactory
+from tests.scoring.factories import AssessmentFactory, RatingFactory, rate_all
 from workspace.services import assessment_finalize
 
 A, B = "A", "B"
@@ -55,6 +57,7 @@ class Objects:
     self_submitted: Assessment
     inspection_draft: Assessment
     inspection_final: Assessment
+    inspection_submitted: Assessment
     evidence_draft: Evidence
     evidence_submitted: Evidence
     item: RectificationItem
@@ -74,6 +77,7 @@ class World:
     of: dict[str, Objects] = field(default_factory=dict)
     round_report: ReportJob | None = None
     indicator: Indicator | None = None
+    newcomer: User | None = None  # an inspector with no assignment, for the assignment API to assign
 
     def __getitem__(self, target: str) -> Objects:
         return self.of[target]
@@ -89,16 +93,20 @@ def _build(cast: Cast, target: str) -> Objects:
 
     self_submitted = AssessmentFactory.create(hospital=hospital, kind=AssessmentKind.SELF, year=YEAR - 1)
     [evidence_submitted] = evidence_upload(actor=head, assessment=self_submitted, criterion=criterion(), files=[pdf()])
-    Rating.objects.create(assessment=self_submitted, criterion=criterion(), rating="met", score=Decimal("15"))
+    RatingFactory(assessment=self_submitted, criterion=criterion())
+    rate_all(self_submitted)
     self_submitted = assessment_submit(actor=head, assessment=self_submitted)
 
     inspection_draft = AssessmentFactory.create(hospital=hospital, kind=AssessmentKind.INSPECTION, year=YEAR)
     inspection_final = AssessmentFactory.create(hospital=hospital, kind=AssessmentKind.INSPECTION, year=YEAR - 1)
-    Rating.objects.create(assessment=inspection_final, criterion=criterion("1.2-1-1"), rating="unmet", score=0)
+    RatingFactory(assessment=inspection_final, criterion=criterion("1.2-1-1"), rating="unmet")
     rate_all(inspection_final)
     inspection_final = assessment_finalize(
         actor=qc, assessment=assessment_submit(actor=qc, assessment=inspection_final)
     )
+    inspection_submitted = AssessmentFactory.create(hospital=hospital, kind=AssessmentKind.INSPECTION, year=YEAR - 3)
+    rate_all(inspection_submitted)
+    inspection_submitted = assessment_submit(actor=qc, assessment=inspection_submitted)
     items = list(RectificationItem.objects.filter(assessment=inspection_final)) or rectification_plan_create(
         actor=qc, assessment=inspection_final
     )
@@ -118,7 +126,7 @@ def _build(cast: Cast, target: str) -> Objects:
     profile = profile_save(actor=head, hospital=hospital, year=YEAR, data={"or_tables": 10})
     [document] = profile_document_upload(actor=head, profile=profile, fact_name="monitors", files=[pdf("设备.pdf")])
 
-    report = ReportJob.objects.create(kind=ReportKind.ASSESSMENT, assessment=self_draft, requested_by=head)
+    report = ReportJobFactory(assessment=self_draft, requested_by=head)
     _finish(report)
 
     cases = io.BytesIO(f"case_id,date,anesthesia_type\n{target}1,{YEAR}-03-01,general\n".encode())
@@ -135,6 +143,7 @@ def _build(cast: Cast, target: str) -> Objects:
         self_submitted=self_submitted,
         inspection_draft=inspection_draft,
         inspection_final=inspection_final,
+        inspection_submitted=inspection_submitted,
         evidence_draft=evidence_draft,
         evidence_submitted=evidence_submitted,
         item=item,
@@ -160,10 +169,14 @@ def _finish(job: ReportJob) -> None:
 
 
 def build_world(cast: Cast) -> World:
-    world = World(cast=cast, indicator=Indicator.objects.order_by("pk").first())
+    world = World(
+        cast=cast,
+        indicator=Indicator.objects.order_by("pk").first(),
+        newcomer=UserFactory(username="inspector_new", role=Role.INSPECTOR, hospital=None),
+    )
     for target in (A, B):
         world.of[target] = _build(cast, target)
-    world.round_report = ReportJob.objects.create(
+    world.round_report = ReportJobFactory(
         kind=ReportKind.ROUND_SUMMARY, round=world[A].round, requested_by=cast.qc_admin
     )
     _finish(world.round_report)

@@ -9,10 +9,10 @@ import pytest
 from accounts.models import Hospital
 from rectification.models import RectificationItem
 from rectification.services import rectification_plan_create
-from scoring.models import Assessment, AssessmentKind, Criterion, Rating
+from scoring.models import Assessment, AssessmentKind, Criterion
 from scoring.services import assessment_submit
 from tests.conftest import Cast
-from tests.factories import AssessmentFactory, rate_all
+from tests.scoring.factories import AssessmentFactory, RatingFactory, rate_all
 from workspace.services import assessment_finalize
 
 # The default shortfalls: one 基本达标 (partial) and one 未达标 (unmet), both applying to every hospital.
@@ -47,9 +47,9 @@ def finalized(
     assessment = AssessmentFactory(hospital=hospital, kind=kind, year=year)
     partial = PARTIAL if partial is None else partial
     for code, score in partial.items():
-        Rating.objects.create(assessment=assessment, criterion=criterion(code), rating="partial", score=score)
+        RatingFactory(assessment=assessment, criterion=criterion(code), rating="partial", score=score)
     for code in unmet:
-        Rating.objects.create(assessment=assessment, criterion=criterion(code), rating="unmet", score=0)
+        RatingFactory(assessment=assessment, criterion=criterion(code), rating="unmet")
     rate_all(assessment)
     actor = cast.qc_admin
     if kind == AssessmentKind.SELF:

@@ -14,7 +14,8 @@ from reports.models import JobStatus, ReportJob, ReportKind
 from rounds.models import InspectionRound
 from scoring.models import Assessment, AssessmentKind
 from tests.conftest import CAST, Cast
-from tests.factories import AssessmentFactory
+from tests.reports.factories import ReportJobFactory
+from tests.scoring.factories import AssessmentFactory
 
 from .conftest import make_round
 
@@ -26,7 +27,7 @@ PDF = b"%PDF-1.4\n% a stand-in file: these tests are about access, rendering has
 
 def done_job(kind: str, *, assessment: Assessment | None = None, rnd: InspectionRound | None = None) -> ReportJob:
     """A finished job with a small file in storage, as a render would leave it."""
-    job = ReportJob.objects.create(kind=kind, assessment=assessment, round=rnd, progress=100)
+    job = ReportJobFactory(kind=kind, assessment=assessment, round=rnd, progress=100)
     job.file.save(f"{job.pk}/1.pdf", ContentFile(PDF), save=False)
     sha = hashlib.sha256(PDF).hexdigest()
     ReportJob.objects.filter(pk=job.pk).update(
@@ -48,7 +49,8 @@ def world(cast: Cast) -> dict[str, Any]:
     """For each hospital: an inspection, a finished report of it, a round of that hospital and its summary report."""
     out: dict[str, Any] = {}
     for key, hospital in ((A, cast.hospital_a), (B, cast.hospital_b)):
-        rnd = make_round(cast, hospital, finalize=False, name=f"轮次 {key}")
+        # Finalized: a department sees its inspection and its reports from then on (issue 12).
+        rnd = make_round(cast, hospital, finalize=True, name=f"轮次 {key}")
         inspection = rnd.entries.get().inspection
         out[key] = {
             "assessment": inspection,
@@ -166,15 +168,13 @@ def test_downloads_are_audited_and_carry_the_checksum(cast: Cast, world: dict[st
 
 
 def test_an_unfinished_report_has_nothing_to_download(cast: Cast) -> None:
-    job = ReportJob.objects.create(kind=ReportKind.ASSESSMENT, assessment=AssessmentFactory(hospital=cast.hospital_a))
+    job = ReportJobFactory(assessment=AssessmentFactory(hospital=cast.hospital_a))
     assert browser(cast, "head_a").get(f"/reports/{job.pk}/download/").status_code == 404
     assert cast.client("head_a").get(f"/api/v1/reports/{job.pk}/download/").status_code == 404
 
 
 def test_the_status_fragment_polls_until_the_job_has_finished(cast: Cast, world: dict[str, Any]) -> None:
-    pending = ReportJob.objects.create(
-        kind=ReportKind.ASSESSMENT, assessment=AssessmentFactory(hospital=cast.hospital_a, year=2025), progress=30
-    )
+    pending = ReportJobFactory(assessment=AssessmentFactory(hospital=cast.hospital_a, year=2025), progress=30)
     client = browser(cast, "head_a")
     fragment = client.get(f"/reports/{pending.pk}/", HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in fragment
@@ -221,7 +221,8 @@ def test_a_printed_checksum_finds_its_report_in_the_list(cast: Cast, world: dict
 
 
 def test_a_bulk_request_is_one_row_for_the_qc_centre_and_shows_its_progress(cast: Cast) -> None:
-    rnd = make_round(cast, cast.hospital_a, cast.hospital_b, finalize=False)
+    # Finalized: a department sees its inspection's report only then (issue 12).
+    rnd = make_round(cast, cast.hospital_a, cast.hospital_b, finalize=True)
     response = browser(cast, "qc_admin").post(f"/rounds/{rnd.pk}/reports/", {"kind": "round_bulk"})
     parent = ReportJob.objects.get(kind=ReportKind.ROUND_BULK)
     assert response.url == f"/reports/{parent.pk}/"
@@ -241,8 +242,8 @@ def add_jobs(cast: Cast, n: int) -> None:
         done_job(ReportKind.ASSESSMENT, assessment=assessment)
         rnd = make_round(cast, finalize=False, name=f"轮次 {assessment.year}")
         done_job(ReportKind.ROUND_SUMMARY, rnd=rnd)
-        bulk = ReportJob.objects.create(kind=ReportKind.ROUND_BULK, round=rnd)
-        ReportJob.objects.create(kind=ReportKind.ROUND_SUMMARY, round=rnd, parent=bulk)
+        bulk = ReportJobFactory(kind=ReportKind.ROUND_BULK, round=rnd)
+        ReportJobFactory(kind=ReportKind.ROUND_SUMMARY, round=rnd, parent=bulk)
 
 
 @pytest.mark.parametrize("who", ["qc_admin", "head_a"])

@@ -23,9 +23,10 @@ import pytest
 from django.db import connection
 
 from anesqc.celery import app
-from reports.models import JobStatus, ReportJob, ReportKind
+from reports.models import JobStatus, ReportJob
 from reports.tasks import render_report
 from tests.conftest import Cast
+from tests.reports.factories import ReportJobFactory
 
 from .brokers import broker, free_port
 from .conftest import ROOT, finalized_inspection, page_count, pdffonts, pdftotext, save_pngs
@@ -215,7 +216,7 @@ def test_a_task_delivered_twice_leaves_one_file(
     cast: Cast, start_worker: Callable[..., Worker], media_root: Path
 ) -> None:
     worker = start_worker(concurrency=2)
-    job = ReportJob.objects.create(kind=ReportKind.ASSESSMENT, assessment=finalized_inspection(cast, cast.hospital_b))
+    job = ReportJobFactory(assessment=finalized_inspection(cast, cast.hospital_b))
     render_report.delay(job.pk)
     render_report.delay(job.pk)  # the same task again, as a broker may redeliver it
 

@@ -11,10 +11,18 @@ from openpyxl import Workbook
 
 from audit.models import AuditEvent
 from scoring import excel
-from scoring.models import AssessmentKind, AssessmentStatus, Chapter, Criterion, Item, Rating, Standard
+from scoring.models import AssessmentKind, AssessmentStatus, Criterion, Rating
 from scoring.services import assessment_submit, criterion_return
 from tests.conftest import CAST, Cast
-from tests.factories import AssessmentFactory, rate_all
+from tests.scoring.factories import (
+    AssessmentFactory,
+    ChapterFactory,
+    CriterionFactory,
+    ItemFactory,
+    RatingFactory,
+    StandardFactory,
+    rate_all,
+)
 from tests.scoring.sheets import Sheet, rate_variously, result, stored, upload_file
 from workspace.services import rating_save
 
@@ -304,10 +312,10 @@ def test_a_bad_sheet_lists_every_error_with_row_and_column_and_stores_nothing(ca
 
 
 def test_a_sheet_of_another_standard_is_refused(cast: Cast) -> None:
-    other = Standard.objects.create(code="cq2020", title="另一标准", total_points=Decimal("10"))
-    chapter = Chapter.objects.create(standard=other, number=1, title="章", max_points=Decimal("10"))
-    item = Item.objects.create(chapter=chapter, code="1.1", position=1, title="项", max_points=Decimal("10"))
-    Criterion.objects.create(standard=other, item=item, code="1.1-1-1", position=1, text="条款", max_points=10)
+    other = StandardFactory(code="cq2020", title="另一标准", total_points=Decimal("10"))
+    chapter = ChapterFactory(standard=other, number=1, title="章", max_points=Decimal("10"))
+    item = ItemFactory(chapter=chapter, code="1.1", position=1, title="项", max_points=Decimal("10"))
+    CriterionFactory(item=item, code="1.1-1-1", position=1, text="条款", max_points=10)
     client = browser(cast, "head_a")
     sheet = Sheet(client.get("/standards/cq2020/sheet.xlsx").content)
     sheet.rate("1.1-1-1", "met")
@@ -447,7 +455,7 @@ def test_the_filled_sheet_export_reads_a_fixed_number_of_queries(cast: Cast, dja
     few = AssessmentFactory(hospital=cast.hospital_a, year=2025)
     many = AssessmentFactory(hospital=cast.hospital_a, year=2026)
     criterion = Criterion.objects.get(standard__code="cq2011", code="1.1-1-1")
-    Rating.objects.create(assessment=few, criterion=criterion, rating="met", score=criterion.max_points)
+    RatingFactory(assessment=few, criterion=criterion)
     rate_all(many)
     client = browser(cast, "head_a")
     client.get(f"/assessments/{few.pk}/sheet.xlsx")  # warm the session

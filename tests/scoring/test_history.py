@@ -19,11 +19,12 @@ from audit.services import audit_record
 from evidence.models import Evidence
 from evidence.services import evidence_review
 from rounds.services import round_add_hospital, round_create
-from scoring.models import Assessment, AssessmentKind, Criterion, Rating, Standard
+from scoring.models import Assessment, AssessmentKind, Criterion, Standard
 from scoring.services import assessment_create, assessment_submit, criterion_return
+from tests.accounts.factories import UserFactory
 from tests.conftest import CAST, Cast
 from tests.evidence.conftest import attach
-from tests.factories import AssessmentFactory, UserFactory, rate_all
+from tests.scoring.factories import AssessmentFactory, RatingFactory, rate_all
 from workspace.services import assessment_finalize, rating_save
 
 pytestmark = pytest.mark.django_db
@@ -340,9 +341,7 @@ def make_events(assessment: Assessment, n: int) -> None:
     codes = list(Criterion.objects.filter(standard__code="cq2011").order_by("position").values_list("code", flat=True))
     for i in range(n):
         actor = UserFactory(hospital=assessment.hospital)
-        rating = Rating.objects.create(
-            assessment=assessment, criterion=criterion(codes[i % len(codes)]), rating="unmet", score=0
-        )
+        rating = RatingFactory(assessment=assessment, criterion=criterion(codes[i % len(codes)]), rating="unmet")
         audit_record(
             actor=actor,
             action="rating.set",

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from scoring.models import Assessment, AssessmentKind, Criterion, Rating
 from tests.conftest import CAST, Cast
-from tests.factories import AssessmentFactory, rate_all
+from tests.scoring.factories import AssessmentFactory, RatingFactory, rate_all
 from workspace.services import rating_save
 
 pytestmark = pytest.mark.django_db
@@ -270,7 +270,7 @@ def test_page_queries_do_not_grow_with_ratings(cast: Cast, url: str, django_asse
     few = AssessmentFactory(hospital=cast.hospital_a, year=2025)
     many = AssessmentFactory(hospital=cast.hospital_a, year=2026)
     criteria = list(Criterion.objects.filter(standard__code="cq2011"))
-    Rating.objects.create(assessment=few, criterion=criteria[0], rating="met", score=criteria[0].max_points)
+    RatingFactory(assessment=few, criterion=criteria[0])
     Rating.objects.bulk_create(Rating(assessment=many, criterion=c, rating="met", score=c.max_points) for c in criteria)
     client = browser(cast, "head_a")
     client.get(url.format(pk=few.pk))  # warm the session
@@ -323,7 +323,7 @@ def test_more_page_queries_do_not_grow_with_ratings(cast: Cast, url: str) -> Non
     few = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.INSPECTION, year=2025, status="submitted")
     many = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.INSPECTION, year=2026, status="submitted")
     criterion = Criterion.objects.get(standard__code="cq2011", code="1.1-1-1")
-    Rating.objects.create(assessment=few, criterion=criterion, rating="met", score=criterion.max_points)
+    RatingFactory(assessment=few, criterion=criterion)
     rate_all(many)
     client = browser(cast, "qc_admin")
     client.get(url.format(pk=few.pk))

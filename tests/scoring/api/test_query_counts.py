@@ -15,9 +15,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import Level
 from scoring import selectors
-from scoring.models import Assessment, AssessmentKind, Criterion, GradeThreshold, Rating, Standard
+from scoring.models import Assessment, AssessmentKind, Criterion, GradeThreshold, Rating
+from tests.accounts.factories import AssignmentFactory, HospitalFactory
 from tests.conftest import Cast
-from tests.factories import AssessmentFactory, AssignmentFactory, HospitalFactory
+from tests.scoring.factories import AssessmentFactory, StandardFactory
 
 AUTH = 1  # SELECT the token with its user
 
@@ -78,7 +79,7 @@ def test_standard_list_stays_at_the_same_count_with_more_standards(cast: Cast, d
     client = cast.client("head_a")
     before = get_counting(client, "/api/v1/standards/", QUERIES["standard-list"], django_assert_num_queries)
     for n in range(before):
-        standard = Standard.objects.create(code=f"extra{n}", title=f"附加标准{n}", total_points=Decimal("100"))
+        standard = StandardFactory(code=f"extra{n}", title=f"附加标准{n}", total_points=Decimal("100"))
         GradeThreshold.objects.bulk_create(
             GradeThreshold(standard=standard, level=level, points=Decimal("60")) for level in Level.values
         )
