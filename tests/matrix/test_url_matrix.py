@@ -50,6 +50,7 @@ row: a write that goes through leaves nothing for the next row to trip on.
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -64,8 +65,11 @@ from django.db import transaction
 from django.http import HttpResponseBase
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
-from accounts.models import Hospital, Role
+from accounts.models import Hospital, Role, User
 from audit.models import AuditEvent
 from scoring.models import Rating
 from tests.accounts.factories import PASSWORD, TOTPDeviceFactory
@@ -322,6 +326,40 @@ ROWS: list[Row] = [
         obj("self_submitted", code=CRITERION),
         A=(OK, OK, 404, 403, 403, 404, LOGIN),
         B=(OK, 404, 404, 404, 404, 403, LOGIN),
+    ),
+    # A round's team: its lead (another inspector here) returns, reviews, submits and finalizes; the
+    # cast's inspector, assigned to the hospital but off the team, sees everything and does none of it.
+    row(
+        "criterion-return",
+        "POST",
+        obj("team_self", code=CRITERION),
+        variant="round team",
+        A=(OK, 403, 404, 403, 403, 404, LOGIN),
+        B=(OK, 404, 404, 404, 404, 403, LOGIN),
+    ),
+    row(
+        "evidence-review",
+        "POST",
+        obj("team_evidence", "evidence_id"),
+        variant="round team",
+        A=(OK, 403, 404, 403, 403, 404, LOGIN),
+        B=(OK, 404, 404, 404, 404, 403, LOGIN),
+    ),
+    row(
+        "v1:assessment-finalize",
+        "POST",
+        obj("team_self"),
+        variant="round team",
+        A=(200, 403, 404, 403, 403, 404, 401),
+        B=(200, 404, 404, 404, 404, 403, 401),
+    ),
+    row(
+        "v1:assessment-submit",
+        "POST",
+        obj("team_inspection"),
+        variant="round team",
+        A=(200, 403, 404, 404, 404, 404, 401),
+        B=(200, 404, 404, 404, 404, 404, 401),
     ),
     # Only the head submits a self-assessment.
     row(
@@ -1090,6 +1128,38 @@ def test_every_url_answers_each_member_of_the_cast_as_the_table_says(cast: Cast,
                 elif expected == 401 and not response.get("WWW-Authenticate", "").startswith("Token"):
                     wrong.append(f"{request}: a 401 without WWW-Authenticate: Token")
     assert not wrong, f"{who}: {len(wrong)} answers differ from ROWS:\n" + "\n".join(wrong)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("media_root")
+@pytest.mark.parametrize("how", ["expired", "password changed"])
+def test_every_api_url_refuses_a_dead_token_as_it_refuses_none(cast: Cast, how: str) -> None:
+    """The token lifecycle, across the API (issue 12, M2): a token past its lifetime, or issued before its
+    user's password changed, answers 401 on every API URL the table lets that user read."""
+    world = build_world(cast)
+    if how == "password changed":
+        User.objects.filter(pk=cast.qc_admin.pk).update(password_changed_at=timezone.now() + timedelta(hours=1))
+
+    def dead_token() -> str:  # a refused token is deleted, so each request gets its own
+        token = Token.objects.create(user=cast.qc_admin)
+        if how == "expired":
+            lifetime = timedelta(hours=settings.API_TOKEN_TTL_HOURS)
+            Token.objects.filter(pk=token.pk).update(created=timezone.now() - lifetime)
+        return token.key
+
+    wrong: list[str] = []
+    for r in ROWS:
+        if not r.api or "GET" not in r.methods:
+            continue
+        for target, codes in r.codes.items():
+            if codes[CAST.index("qc_admin")] != 200:
+                continue
+            path = reverse(r.name, kwargs=r.kwargs(world, target)) + (f"?{r.query}" if r.query else "")
+            Token.objects.filter(user=cast.qc_admin).delete()
+            response = APIClient(HTTP_AUTHORIZATION=f"Token {dead_token()}").get(path)
+            if response.status_code != 401:
+                wrong.append(f"GET {r.name} [{target}] {path}: {response.status_code}")
+    assert not wrong, f"{how} token: {len(wrong)} API URLs did not answer 401:\n" + "\n".join(wrong)
 
 
 @pytest.mark.django_db

@@ -25,7 +25,7 @@ from rectification.models import RectificationEvidence, RectificationItem
 from rectification.services import rectification_answer, rectification_plan_create
 from reports.models import JobStatus, ReportJob, ReportKind
 from rounds.models import InspectionRound, RoundHospital
-from rounds.services import round_add_hospital, round_create
+from rounds.services import round_add_hospital, round_assign_inspector, round_create
 from scoring.models import Assessment, AssessmentKind, Criterion, Standard
 from scoring.services import assessment_submit
 from tests.accounts.factories import AssignmentFactory, UserFactory
@@ -69,6 +69,10 @@ class Objects:
     report: ReportJob
     assignment: InspectorAssignment
     case_import: CaseImport
+    # The round's entry, led by another inspector of the hospital: the cast's inspector is off its team.
+    team_self: Assessment  # submitted, with a file
+    team_evidence: Evidence
+    team_inspection: Assessment  # draft, every criterion rated
 
 
 @dataclass
@@ -122,6 +126,16 @@ def _build(cast: Cast, target: str) -> Objects:
         inspection_end=datetime.date(2024, 9, 30),
     )
     entry = round_add_hospital(actor=qc, rnd=rnd, hospital=hospital)
+    lead = UserFactory(username=f"lead_{target.lower()}", role=Role.INSPECTOR, hospital=None)
+    AssignmentFactory.create(inspector=lead, hospital=hospital)
+    round_assign_inspector(actor=qc, entry=entry, inspector=lead, is_lead=True)
+    [team_evidence] = evidence_upload(
+        actor=head, assessment=entry.self_assessment, criterion=criterion(), files=[pdf("团队.pdf")]
+    )
+    rate_all(entry.self_assessment)
+    team_self = assessment_submit(actor=head, assessment=entry.self_assessment)
+    team_inspection = entry.inspection
+    rate_all(team_inspection)
 
     profile = profile_save(actor=head, hospital=hospital, year=YEAR, data={"or_tables": 10})
     [document] = profile_document_upload(actor=head, profile=profile, fact_name="monitors", files=[pdf("设备.pdf")])
@@ -155,6 +169,9 @@ def _build(cast: Cast, target: str) -> Objects:
         report=report,
         assignment=assignment,
         case_import=imported,
+        team_self=team_self,
+        team_evidence=team_evidence,
+        team_inspection=team_inspection,
     )
 
 
