@@ -6,31 +6,20 @@ the soft limit (80% of it) lets an import that runs too long fail with a message
 Transient errors (database, disk) are retried with exponential backoff.
 """
 
-import os
 from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
 
+from common.jobs import job_task_options, worker_name
+
 from .cases import jobs
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=jobs.TRANSIENT_ERRORS,
-    retry_backoff=5,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=5,
-    time_limit=settings.CASE_IMPORT_TIME_LIMIT,
-    soft_time_limit=settings.CASE_IMPORT_TIME_LIMIT * 4 // 5,
-)
+@shared_task(**job_task_options(settings.CASE_IMPORT_TIME_LIMIT))
 def run_case_import(self: Task, job_id: int) -> str:
     """Import one queued case file (idempotent: a duplicate delivery finds it claimed or done and stops)."""
-    worker = f"{self.request.hostname or 'local'}:{os.getpid()}"
-    outcome = jobs.case_import_run(job_id=int(job_id), worker=worker)
+    outcome = jobs.case_import_run(job_id=int(job_id), worker=worker_name(self))
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
     return outcome.status

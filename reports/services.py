@@ -14,7 +14,6 @@ import math
 import tempfile
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -23,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
@@ -33,6 +32,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from accounts.models import User
 from accounts.typing import AnyUser
 from audit.services import audit_record
+from common.jobs import JUST_CREATED, LEASE_MARGIN, TRANSIENT_ERRORS, RunOutcome
 from rounds.models import InspectionRound, RoundHospital
 from scoring.models import Assessment
 
@@ -41,23 +41,9 @@ from .models import FINISHED, ROUND_KINDS, JobStatus, ReportJob, ReportKind
 
 logger = logging.getLogger(__name__)
 
-# Errors worth another try: the database or the disk were briefly unavailable.
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError, OSError)
-LEASE_MARGIN = timedelta(seconds=5)
-# A job created this recently may still be on its way to the broker (its on_commit hook runs after the request).
-JUST_CREATED = timedelta(seconds=10)
-
 
 class ReportFailed(Exception):
     """A report that cannot be produced as things stand (not worth retrying); the message is for people."""
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """What a delivery of the render task did, and when to try again if it could not start."""
-
-    status: str
-    retry_in: int | None = None
 
 
 # --- requesting --------------------------------------------------------------------------------------

@@ -6,31 +6,20 @@ the soft limit (80% of it) lets a render that runs too long fail with a message 
 Transient errors (database, disk) are retried with exponential backoff.
 """
 
-import os
 from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
 
+from common.jobs import job_task_options, worker_name
+
 from . import services
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=services.TRANSIENT_ERRORS,
-    retry_backoff=5,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=5,
-    time_limit=settings.REPORT_TIME_LIMIT,
-    soft_time_limit=settings.REPORT_TIME_LIMIT * 4 // 5,
-)
+@shared_task(**job_task_options(settings.REPORT_TIME_LIMIT))
 def render_report(self: Task, job_id: int) -> str:
     """Render one report job (idempotent: a duplicate delivery finds it claimed or done and stops)."""
-    worker = f"{self.request.hostname or 'local'}:{os.getpid()}"
-    outcome = services.report_run(job_id=int(job_id), worker=worker)
+    outcome = services.report_run(job_id=int(job_id), worker=worker_name(self))
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
     return outcome.status

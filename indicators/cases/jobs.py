@@ -20,7 +20,6 @@ import logging
 import math
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO, Any
 
@@ -30,8 +29,6 @@ from django.core.files.storage import default_storage
 from django.db import (
     DEFAULT_DB_ALIAS,
     DatabaseError,
-    InterfaceError,
-    OperationalError,
     connection,
     connections,
     transaction,
@@ -43,6 +40,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from accounts.models import Hospital, User
 from audit.services import audit_record
+from common.jobs import JUST_CREATED, LEASE_MARGIN, TRANSIENT_ERRORS, RunOutcome
 
 from ..models import CaseImport
 from . import postgres
@@ -51,24 +49,11 @@ from .services import ClaimLost, case_import, file_size, import_file, may_import
 
 logger = logging.getLogger(__name__)
 
-# Errors worth another try: the database or the disk were briefly unavailable.
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError, OSError)
 MAX_ATTEMPTS = 3
-LEASE_MARGIN = timedelta(seconds=5)
-# A row created this recently may still be on its way to the broker (its on_commit hook runs after the request).
-JUST_CREATED = timedelta(seconds=10)
 # A job still queued this long after it was handed to the broker is handed over again (a duplicate is harmless).
 REQUEUE_AFTER = timedelta(minutes=5)
 # Seconds between two writes of a running job's progress.
 PROGRESS_EVERY = 0.5
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """What a delivery of the import task did, and when to try again if it could not start."""
-
-    status: str
-    retry_in: int | None = None
 
 
 # --- requesting --------------------------------------------------------------------------------------
