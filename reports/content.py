@@ -365,6 +365,7 @@ def assessment_report(assessment: Assessment, *, job_id: int, generated_at: Any)
             "threshold_gap": result["threshold_gap"],
             "outcome": result["outcome"],
             "outcome_label": _outcome(result["outcome"]),
+            "failure_reasons": engine.failure_reasons(result) if result["outcome"] == engine.FAIL else [],
             "thresholds_met": [_level(code) for code in result["thresholds_met"]],
             "next_threshold": (
                 {

@@ -300,3 +300,23 @@ def result_as_dict(result: Result) -> dict[str, Any]:
             else None
         ),
     }
+
+
+VETO = "veto"
+BELOW_THRESHOLD = "below_threshold"
+NO_THRESHOLD = "no_threshold"
+
+
+def failure_reasons(result: Mapping[str, Any]) -> list[str]:
+    """Why a result (as `result_as_dict` gives it, or a finalized snapshot) fails or will fail.
+
+    A ★ item unmet (VETO) fails it whatever the total; so does a total below the level's
+    threshold (BELOW_THRESHOLD), or a level without one (NO_THRESHOLD). A passing result has none.
+    """
+    reasons = [VETO] if result.get("veto_failed") else []
+    threshold = result.get("threshold")
+    if threshold is None:
+        reasons.append(NO_THRESHOLD)
+    elif Decimal(str(result["total"])) < Decimal(str(threshold)):
+        reasons.append(BELOW_THRESHOLD)
+    return reasons

@@ -158,23 +158,33 @@ def criterion_fragment(assessment: Assessment, criterion: Criterion, user: AnyUs
     }
 
 
-def assessment_confirm_page(assessment: Assessment) -> dict[str, Any]:
-    """The result with the unrated and failed-veto criteria spelled out (for submit, finalize and result pages)."""
+def assessment_confirm_page(assessment: Assessment, user: AnyUser) -> dict[str, Any]:
+    """The result with the unrated and failed-veto criteria spelled out (for submit, finalize and result pages).
+
+    Criteria come with their chapter, so each links to its own card; `allowed` says what the user may do now.
+    """
     result = assessment_result_data(assessment)
     codes = set(result["unrated"]) | set(result["veto_failed"])
-    by_code = {c.code: c for c in Criterion.objects.filter(standard_id=assessment.standard_id, code__in=codes)}
+    by_code = {
+        c.code: c
+        for c in Criterion.objects.filter(standard_id=assessment.standard_id, code__in=codes).select_related(
+            "item__chapter"
+        )
+    }
     return {
         "assessment": assessment,
         "result": result,
+        "outcome_reasons": engine.failure_reasons(result),
         "unrated": [by_code[c] for c in result["unrated"] if c in by_code],
         "veto_failed": [by_code[c] for c in result["veto_failed"] if c in by_code],
+        "allowed": scoring_permissions.allowed_actions(user, assessment),
+        "kinds": AssessmentKind,
     }
 
 
-def assessment_result_page(assessment: Assessment) -> dict[str, Any]:
+def assessment_result_page(assessment: Assessment, user: AnyUser) -> dict[str, Any]:
     """The result page: the confirmation's facts, and a finalized inspection's rectification plan."""
-    context = assessment_confirm_page(assessment)
+    context = assessment_confirm_page(assessment, user)
     is_final_inspection = assessment.kind == AssessmentKind.INSPECTION and assessment.is_finalized
-    context["kinds"] = AssessmentKind
     context["rectification_items"] = plan_for(assessment) if is_final_inspection else None
     return context

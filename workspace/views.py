@@ -193,7 +193,9 @@ def assessment_submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已提交。提交后自评只读。"))
         return redirect("assessment-result", pk=pk)
-    return render(request, "workspace/assessment_submit.html", selectors.assessment_confirm_page(assessment))
+    return render(
+        request, "workspace/assessment_submit.html", selectors.assessment_confirm_page(assessment, request.user)
+    )
 
 
 @login_required
@@ -214,7 +216,9 @@ def assessment_finalize(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已定稿，评审结果已锁定。"))
         return redirect("assessment-result", pk=pk)
-    return render(request, "workspace/assessment_finalize.html", selectors.assessment_confirm_page(assessment))
+    return render(
+        request, "workspace/assessment_finalize.html", selectors.assessment_confirm_page(assessment, request.user)
+    )
 
 
 @login_required
@@ -254,7 +258,9 @@ def assessment_variance(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def assessment_result(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Totals, chapter and item subtotals, vetoes, threshold, gap and thresholds met."""
     assessment = _visible_assessment(request, pk)
-    return render(request, "workspace/assessment_result.html", selectors.assessment_result_page(assessment))
+    return render(
+        request, "workspace/assessment_result.html", selectors.assessment_result_page(assessment, request.user)
+    )
 
 
 @login_required

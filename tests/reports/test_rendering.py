@@ -86,6 +86,8 @@ def test_an_assessment_report_prints_the_standard_the_scores_and_the_outcome(cas
     assert f"{result['total']}/{result['max_total']}" in flat
     assert result["outcome"] == "fail" and "未达标" in text
     assert "单项否决（★）未达标" in text
+    # The outcome names the veto as its reason: the total alone would pass (issue 13, D15).
+    assert "未达标原因：单项否决（★）细则未达标；总分虽已达到本级达标分" in flat
     # Every page numbered, the generation time, the verification line with the content checksum.
     pages = page_count(path)
     assert 5 <= pages <= 40

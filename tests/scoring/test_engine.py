@@ -213,3 +213,20 @@ def test_the_gap_to_the_levels_own_threshold() -> None:
     assert (result.total, result.threshold_gap) == (D("870"), D("0"))
     ratings["3.1-10-1"] = RatingInput(engine.UNMET, D("0"))
     assert evaluate(ratings, level="3A").threshold_gap == D("5")  # 845 < 850
+
+
+@pytest.mark.parametrize(
+    ("veto_failed", "total", "threshold", "reasons"),
+    [
+        ([], "900", "850", []),
+        (["4.1-7-1"], "990", "850", [engine.VETO]),
+        (["4.1-7-1"], "800", "850", [engine.VETO, engine.BELOW_THRESHOLD]),
+        ([], "849.5", "850", [engine.BELOW_THRESHOLD]),
+        ([], "900", None, [engine.NO_THRESHOLD]),
+    ],
+)
+def test_failure_reasons_name_the_veto_and_the_threshold(
+    veto_failed: list[str], total: str, threshold: str | None, reasons: list[str]
+) -> None:
+    result = {"veto_failed": veto_failed, "total": total, "threshold": threshold}
+    assert engine.failure_reasons(result) == reasons
