@@ -8,7 +8,7 @@ from accounts.typing import AnyUser
 from scoring.models import Assessment
 from scoring.selectors import assessments_visible_to
 
-from .models import Evidence
+from .models import Evidence, ReviewStatus
 
 
 def evidence_visible_to(user: AnyUser) -> QuerySet[Evidence]:
@@ -34,3 +34,12 @@ def evidence_by_criterion(assessment: Assessment, criterion_ids: Iterable[int]) 
     for evidence in rows:
         grouped[evidence.criterion_id].append(evidence)
     return grouped
+
+
+def evidence_awaiting_review(assessment: Assessment) -> list[Evidence]:
+    """The assessment's files nobody has accepted or rejected yet, in the standard's order (one query)."""
+    return list(
+        Evidence.objects.filter(assessment=assessment, review_status=ReviewStatus.PENDING)
+        .select_related("criterion__item__chapter")
+        .order_by("criterion__position", "uploaded_at", "id")
+    )

@@ -20,8 +20,9 @@ from accounts.selectors import scope_by_hospital
 from accounts.typing import AnyUser
 from audit.services import audit_record, uploads_checked
 from common.files import files_removed_on_failure, sha256_of
+from scoring import services as scoring_services
 from scoring.errors import AssessmentLocked
-from scoring.models import AppliesTo, Assessment, Criterion
+from scoring.models import AppliesTo, Assessment, AssessmentKind, Criterion, CriterionReturn, ReturnStatus
 from scoring.permissions import Action, require_editable, require_status
 
 from . import permissions
@@ -141,7 +142,12 @@ def evidence_delete(*, actor: User, evidence: Evidence) -> None:
 
 
 def evidence_review(*, actor: User, evidence: Evidence, decision: str, reason: str = "") -> Evidence:
-    """Accept or reject one file of a submitted assessment (inspectors, qc_admin); a rejection must say why."""
+    """Accept or reject one file of a submitted assessment (inspectors, qc_admin); a rejection must say why.
+
+    A rejected file of a self-assessment means the department must supply another, which it can do only
+    on a returned criterion: the rejection also returns the criterion (scoring's `criterion_return`, in the
+    same transaction and audited, with the rejection's reason), unless it is returned already.
+    """
     evidence_review_authorize(actor=actor, assessment=evidence.assessment)
     with transaction.atomic():
         locked = _locked_for_update(evidence.assessment)
@@ -173,4 +179,21 @@ def evidence_review(*, actor: User, evidence: Evidence, decision: str, reason: s
             assessment=locked,
             criterion=current.criterion,
         )
+        if decision == ReviewStatus.REJECTED and locked.kind == AssessmentKind.SELF:
+            _return_for_another_file(actor, locked, current)
     return current
+
+
+def _return_for_another_file(actor: User, assessment: Assessment, evidence: Evidence) -> None:
+    """Open the rejected file's criterion for the department, unless a return of it is open already."""
+    if CriterionReturn.objects.filter(
+        assessment=assessment, criterion=evidence.criterion, status=ReturnStatus.OPEN
+    ).exists():
+        return
+    scoring_services.criterion_return(
+        actor=actor,
+        assessment=assessment,
+        criterion=evidence.criterion,
+        reason=_("佐证材料“%(name)s”被退回，请补充：%(reason)s")
+        % {"name": evidence.original_name, "reason": evidence.review_reason},
+    )

@@ -26,11 +26,11 @@ from accounts.typing import signed_in
 from common.files import serve_stored_file
 from common.http import HtmxHttpRequest
 from scoring.errors import AssessmentLocked
-from scoring.models import Assessment, Criterion
+from scoring.models import Assessment, AssessmentKind, Criterion
 from scoring.selectors import assessments_visible_to
 
 from . import permissions, selectors, services
-from .models import Evidence
+from .models import Evidence, ReviewStatus
 
 
 def _block_context(request: HtmxHttpRequest, assessment: Assessment, criterion: Criterion) -> dict[str, Any]:
@@ -144,4 +144,6 @@ def evidence_review(request: HtmxHttpRequest, evidence_id: int) -> HttpResponse:
         "name": reviewed.original_name,
         "status": reviewed.get_review_status_display(),
     }
+    if reviewed.review_status == ReviewStatus.REJECTED and assessment.kind == AssessmentKind.SELF:
+        notice += _("细则 %(code)s 已退回科室补充材料。") % {"code": criterion.code}
     return _answer(request, assessment, criterion, notice=notice)

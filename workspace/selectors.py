@@ -8,7 +8,7 @@ may do comes from `scoring.permissions.allowed_actions`, the one table; suggesti
 from typing import Any
 
 from accounts.typing import AnyUser
-from evidence.selectors import evidence_by_criterion
+from evidence.selectors import evidence_awaiting_review, evidence_by_criterion
 from rectification.selectors import plan_for
 from scoring import engine
 from scoring import permissions as scoring_permissions
@@ -180,6 +180,17 @@ def assessment_confirm_page(assessment: Assessment, user: AnyUser) -> dict[str, 
         "allowed": scoring_permissions.allowed_actions(user, assessment),
         "kinds": AssessmentKind,
     }
+
+
+def assessment_finalize_page(assessment: Assessment, user: AnyUser) -> dict[str, Any]:
+    """The finalize confirmation: the confirmation's facts, and the department's files still awaiting review.
+
+    An inspection is read against the self-assessment, whose files its inspectors review: those are listed.
+    """
+    context = assessment_confirm_page(assessment, user)
+    department = paired_self_assessment(assessment) if assessment.kind == AssessmentKind.INSPECTION else assessment
+    context["awaiting_review"] = evidence_awaiting_review(department) if department is not None else []
+    return context
 
 
 def assessment_result_page(assessment: Assessment, user: AnyUser) -> dict[str, Any]:

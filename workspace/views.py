@@ -217,7 +217,7 @@ def assessment_finalize(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("已定稿，评审结果已锁定。"))
         return redirect("assessment-result", pk=pk)
     return render(
-        request, "workspace/assessment_finalize.html", selectors.assessment_confirm_page(assessment, request.user)
+        request, "workspace/assessment_finalize.html", selectors.assessment_finalize_page(assessment, request.user)
     )
 
 

@@ -1,6 +1,8 @@
 """The submit, finalize and result pages: what they say and link to (issue 13, D2 D12 D14 D15)."""
 
 import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -8,6 +10,7 @@ from django.test import Client
 from scoring.models import AssessmentKind, AssessmentStatus, Criterion, Rating
 from scoring.services import assessment_submit
 from tests.conftest import Cast
+from tests.evidence.conftest import attach, png
 from tests.factories import AssessmentFactory, rate_all
 from workspace.services import assessment_finalize
 
@@ -107,3 +110,24 @@ def test_a_passing_outcome_gives_no_failure_reason(cast: Cast) -> None:
     assert assessment.status == AssessmentStatus.DRAFT
     body = browser(cast, "head_a").get(f"/assessments/{assessment.pk}/result/").content.decode()
     assert 'data-testid="outcome-reason"' not in body
+
+
+def test_the_finalize_page_lists_files_still_awaiting_review(cast: Cast, settings: Any, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    assessment = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.SELF)
+    attach(cast.head_a, assessment, png("待审核照片.png"), code="3.1-3")
+    [reviewed] = attach(cast.head_a, assessment, png("已审核照片.png"), code="1.1-1-2")
+    rate_all(assessment)
+    assessment_submit(actor=cast.head_a, assessment=assessment)
+    reviewed.review_status = "accepted"
+    reviewed.save(update_fields=["review_status"])
+    inspection = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.INSPECTION)
+    rate_all(inspection)
+    assessment_submit(actor=cast.inspector, assessment=inspection)
+    # Finalizing the self-assessment, or the inspection read against it: the same files are listed.
+    for target in (assessment, inspection):
+        body = browser(cast, "inspector").get(f"/assessments/{target.pk}/finalize/").content.decode()
+        assert "待审核" in body and "待审核照片.png" in body, target.kind
+        assert f'href="/assessments/{target.pk}/chapters/3/#c-3.1-3"' in body
+        assert "已审核照片.png" not in body
+        assert "确认定稿" in body  # a warning, not a refusal
