@@ -41,11 +41,13 @@ def shown(rate: rates.Rate | None) -> RateShown | None:
 
 
 def target_text(indicator: Indicator, level: str) -> str:
+    """The level's target as people write it, e.g. ≥93%, ≤0.001%; empty when there is none."""
     target = selectors.target_for(indicator, level)
     if target is None:
         return ""
+    # A target is exact, as the source sets it (≤0.001%): rounding it to a rate's two places would change it.
     return (
-        f"{COMPARATOR_SIGN.get(target.comparator, target.comparator)}{num(target.value)}{UNIT_SUFFIX[indicator.unit]}"
+        f"{COMPARATOR_SIGN.get(target.comparator, target.comparator)}{fmt(target.value)}{UNIT_SUFFIX[indicator.unit]}"
     )
 
 

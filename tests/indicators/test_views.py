@@ -231,6 +231,15 @@ def test_the_target_follows_the_hospital_level(cast: Cast, block: Indicator) -> 
     assert "≥90%" in body and "≥93%" not in body
 
 
+def test_small_targets_are_shown_exactly(cast: Cast) -> None:
+    # The shipped 2011 set: paraplegia after neuraxial anaesthesia ≤0.001% (issue 13, D6: it showed ≤0%).
+    body = browser(cast, "head_a").get(f"/hospitals/{cast.hospital_a.pk}/indicators/?year=2026&set=cq2011")
+    text = body.content.decode()
+    assert "椎管内麻醉截瘫发生率" in text
+    assert "≤0.001%" in text and "≤0%" not in text
+    assert "≤0.02%" in text
+
+
 def test_the_hospital_page_has_an_empty_state(cast: Cast, block: Indicator) -> None:
     body = browser(cast, "head_a").get(f"/hospitals/{cast.hospital_a.pk}/indicators/?year=2026").content.decode()
     assert "本年度尚未填报任何指标数据" in body
