@@ -81,3 +81,20 @@ def test_variance_page_queries_do_not_grow_with_ratings(cast: Cast) -> None:
             assert client.get(f"/assessments/{a.pk}/variance/").status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1], counts
+
+
+def test_the_variance_page_writes_numbers_as_people_do(cast: Cast) -> None:
+    # B is no key specialty: no weights. Self 1000 − 50 − 1.5 = 948.5, not 948.50 (issue 13, D18).
+    own, inspection = pair(cast, "b")
+    lower(own, "2.1-1", "unmet", "0")
+    points = Criterion.objects.get(standard=own.standard, code="1.1-1-2").max_points
+    lower(own, "1.1-1-2", "partial", str(points - D("1.5")))
+    lower(inspection, "2.1-1", "partial", "20")  # 970
+    assert assessment_variance(inspection)["self_total"] == D("948.5")
+    client = Client()
+    client.force_login(cast.qc_admin)
+    body = client.get(f"/assessments/{inspection.pk}/variance/").content.decode()
+    assert "<strong>948.5</strong>" in body and "948.50" not in body
+    assert "<strong>970</strong>" in body
+    assert '<strong data-testid="variance-gap">-21.5</strong>' in body
+    assert "<strong>-1.5</strong>" in body and "-1.50" not in body  # the criterion's own gap
