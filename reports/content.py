@@ -14,7 +14,7 @@ from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -418,6 +418,7 @@ def round_summary(rnd: InspectionRound, *, job_id: int, generated_at: Any) -> di
             r_gap=KeyTextTransform("threshold_gap", result),
             r_veto=KeyTransform("veto_failed", result),
             r_chapters=KeyTransform("chapters", result),
+            started=Exists(Rating.objects.filter(assessment=OuterRef("inspection"))),
         )
         .order_by("hospital__name")
     )
@@ -458,7 +459,8 @@ def round_summary(rnd: InspectionRound, *, job_id: int, generated_at: Any) -> di
                 }
                 ranked.append(row)
             else:
-                status = e.inspection.get_status_display() if e.inspection else _("未开始")
+                # An inspection opened but never rated has not begun either (the bulk ZIP leaves it out).
+                status = e.inspection.get_status_display() if e.inspection and e.started else _("未开始")
                 unranked.append(row | {"status": str(status)})
         ranked.sort(key=lambda r: (-Decimal(r["total"]), r["hospital"]))
         _rank(ranked)

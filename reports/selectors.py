@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from accounts.models import User
 from accounts.selectors import hospital_ids_visible_to
 from accounts.typing import AnyUser
+from rounds.models import RoundHospital
 from scoring.selectors import assessments_visible_to
 
 from .models import JobStatus, ReportJob, ReportKind
@@ -74,3 +75,16 @@ def job_detail(user: AnyUser, pk: int) -> ReportJob | None:
 def children_of(job: ReportJob) -> list[ReportJob]:
     """A bulk job's child jobs, in order (one query)."""
     return list(job.children.select_related("assessment__hospital").order_by("id"))
+
+
+def left_out_of(job: ReportJob, children: list[ReportJob]) -> list[str]:
+    """The hospitals of a bulk job's round whose report it does not hold: their inspection had not begun (one query)."""
+    if job.kind != ReportKind.ROUND_BULK or job.round_id is None:
+        return []
+    included = {c.assessment_id for c in children if c.assessment_id is not None}
+    entries = (
+        RoundHospital.objects.filter(round_id=job.round_id)
+        .exclude(inspection_id__in=included)
+        .order_by("hospital__level", "hospital__name")
+    )
+    return list(entries.values_list("hospital__name", flat=True))

@@ -34,9 +34,9 @@ from accounts.typing import AnyUser
 from audit.services import audit_record
 from common.jobs import JUST_CREATED, LEASE_MARGIN, TRANSIENT_ERRORS, RunOutcome
 from rounds.models import InspectionRound, RoundHospital
-from scoring.models import Assessment
+from scoring.models import Assessment, Rating
 
-from . import content, permissions, rendering
+from . import content, permissions, rendering, selectors
 from .models import FINISHED, ROUND_KINDS, JobStatus, ReportJob, ReportKind
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def _in_flight(kind: str, assessment: Assessment | None, rnd: InspectionRound | 
 
 
 def _fan_out(parent: ReportJob, actor: User) -> list[ReportJob]:
-    """The child jobs of a round's bulk request: its summary and every hospital's inspection report."""
+    """The child jobs of a round's bulk request: its summary and the report of every inspection begun."""
     assert parent.round is not None
     rows = [
         ReportJob(
@@ -76,8 +76,10 @@ def _fan_out(parent: ReportJob, actor: User) -> list[ReportJob]:
             language=parent.language,
         )
     ]
+    # An inspection nobody has rated yet has nothing to report: it is left out (and named in the ZIP's 说明.txt).
     entries = (
         RoundHospital.objects.filter(round=parent.round, inspection__isnull=False)
+        .filter(Exists(Rating.objects.filter(assessment=OuterRef("inspection"))))
         .select_related("hospital")
         .order_by("hospital__level", "hospital__name")
     )
@@ -380,6 +382,7 @@ def _render_zip(job: ReportJob, target: Any) -> str:
             _("%(n)s 份报告未能生成，未打包：%(which)s")
             % {"n": len(failed), "which": "；".join(f"#{c.pk} {c.error[:100]}" for c in failed[:5])}
         )
+    left_out = selectors.left_out_of(job, children)
     members = []
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
         for index, child in enumerate(children):
@@ -392,8 +395,32 @@ def _render_zip(job: ReportJob, target: Any) -> str:
                 archive.writestr(name, handle.read())
             members.append({"name": name, "sha256": child.sha256, "content_sha256": child.content_sha256})
             _progress(job, 95 + 4 * (index + 1) // max(len(children), 1))
+        if left_out:
+            archive.writestr(README, _readme(job, members, left_out))
         archive.writestr("SHA256SUMS.txt", "".join(f"{m['sha256']}  {m['name']}\n" for m in members))
-    return content.content_sha256({"report_no": f"R{job.pk:06d}", "members": members})
+    data: dict[str, Any] = {"report_no": f"R{job.pk:06d}", "members": members}
+    if left_out:
+        data["left_out"] = left_out
+    return content.content_sha256(data)
+
+
+README = "说明.txt"
+
+
+def _readme(job: ReportJob, members: list[dict[str, str]], left_out: list[str]) -> str:
+    """What the ZIP holds and which hospitals of the round it leaves out, for whoever opens it."""
+    assert job.round is not None
+    lines = [
+        _("%(year)s %(name)s：全部报告") % {"year": job.round.year, "name": job.round.name},
+        _("批量报告编号 R%(no)06d") % {"no": job.pk},
+        "",
+        _("包含 %(n)s 份报告：") % {"n": len(members)},
+        *(f"  {m['name']}" for m in members),
+        "",
+        _("未打包 %(n)s 家医院（现场检查尚未开始评分，没有可报告的内容）：") % {"n": len(left_out)},
+        *(f"  {name}" for name in left_out),
+    ]
+    return "\r\n".join(lines) + "\r\n"  # CRLF: Windows Notepad is where most of these will be read
 
 
 def _store(job: ReportJob, handle: Any, *, suffix: str, digest: str) -> bool:

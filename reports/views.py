@@ -60,7 +60,8 @@ def report_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return render(request, "reports/partials/job_status.html", {"job": job})
     children = selectors.children_of(job) if job.kind == ReportKind.ROUND_BULK else []
-    return render(request, "reports/report_detail.html", {"job": job, "children": children})
+    left_out = selectors.left_out_of(job, children)
+    return render(request, "reports/report_detail.html", {"job": job, "children": children, "left_out": left_out})
 
 
 @login_required

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 from reports import rendering, services
 from reports.models import JobStatus, ReportJob, ReportKind
+from rounds.services import round_add_hospital
 from scoring.selectors import assessment_result_data
 from tests.conftest import Cast
 
@@ -199,3 +201,27 @@ def test_all_reports_of_a_round_come_as_one_zip_with_checksums(cast: Cast) -> No
             assert hashlib.sha256(archive.read(name)).hexdigest() == sums[name]
     assert {c.sha256 for c in ReportJob.objects.filter(parent=parent)} == set(sums.values())
     assert any("甲医院" in n for n in names) and any("乙医院" in n for n in names)
+
+
+def test_the_zip_leaves_out_inspections_never_started_and_says_so(cast: Cast) -> None:
+    # A's inspection is finalized; B is in the round, its inspection opened but never rated (issue 13, D17).
+    rnd = make_round(cast, cast.hospital_a)
+    round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_b)
+    parent = services.report_request(actor=cast.qc_admin, kind=ReportKind.ROUND_BULK, rnd=rnd)
+    children = list(parent.children.order_by("id"))
+    assert [c.kind for c in children] == [ReportKind.ROUND_SUMMARY, ReportKind.ASSESSMENT]
+    assert children[1].assessment is not None and children[1].assessment.hospital == cast.hospital_a
+    for child in children:
+        render(child)
+    render(parent)
+    with zipfile.ZipFile(io.BytesIO(Path(parent.file.path).read_bytes())) as archive:
+        names = archive.namelist()
+        assert not any("乙医院" in n for n in names if n.endswith(".pdf"))
+        readme = archive.read("说明.txt").decode()
+    assert "乙医院" in readme and "尚未开始" in readme
+    assert "甲医院" in readme
+    # The bulk request's page says it too.
+    client = Client()
+    client.force_login(cast.qc_admin)
+    page = client.get(f"/reports/{parent.pk}/").content.decode()
+    assert "未打包" in page and "乙医院" in page
