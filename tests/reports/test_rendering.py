@@ -6,7 +6,9 @@ tests/reports/test_worker.py renders through a real Celery worker.
 
 import hashlib
 import io
+import re
 import socket
+import subprocess
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -225,3 +227,37 @@ def test_the_zip_leaves_out_inspections_never_started_and_says_so(cast: Cast) ->
     client.force_login(cast.qc_admin)
     page = client.get(f"/reports/{parent.pk}/").content.decode()
     assert "未打包" in page and "乙医院" in page
+
+
+A4_WIDTH_PT = 595.28
+SIDE_MARGIN_PT = 15 / 25.4 * 72  # report.css: @page margin 18mm 15mm
+
+
+def word_boxes(path: Path) -> list[tuple[str, float, float]]:
+    """Every word pdftotext finds, with its left and right edge in points."""
+    html = subprocess.run(
+        ["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    return [
+        (word, float(x_min), float(x_max))
+        for x_min, x_max, word in re.findall(
+            r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', html
+        )
+    ]
+
+
+@pytest.mark.parametrize("report", ["hospital_a", "hospital_b", "round"])  # with and without the weight column
+def test_every_table_stays_within_the_page_margins(cast: Cast, report: str) -> None:
+    # The criteria tables' columns added up to 106% and ran about 10 mm past the right margin (issue 13, D16).
+    if report == "round":
+        rnd = make_round(cast, cast.hospital_a, cast.hospital_b)
+        job = render(services.report_request(actor=cast.qc_admin, kind=ReportKind.ROUND_SUMMARY, rnd=rnd))
+    else:
+        inspection = finalized_inspection(cast, getattr(cast, report), remark="备注" * 40)
+        job = render(services.report_request(actor=cast.qc_admin, kind=ReportKind.ASSESSMENT, assessment=inspection))
+    words = word_boxes(Path(job.file.path))
+    assert words
+    right = A4_WIDTH_PT - SIDE_MARGIN_PT
+    beyond = [(w, x_max) for w, _x_min, x_max in words if x_max > right + 0.5]
+    assert beyond == [], beyond[:5]
+    assert min(x_min for _w, x_min, _x_max in words) >= SIDE_MARGIN_PT - 0.5
