@@ -4,12 +4,13 @@ from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.selectors import scope_by_hospital
 from accounts.typing import AnyUser
 from scoring.hooks import Team, TeamSeat
-from scoring.models import Assessment, AssessmentKind, Rating
+from scoring.models import Assessment, AssessmentKind, AssessmentStatus, Rating
 from scoring.selectors import applicable_counts
 
 from .models import InspectionRound, RoundHospital, RoundInspector
@@ -50,8 +51,13 @@ def _rated_count(field: str) -> Coalesce:
 def round_board(rnd: InspectionRound, user: AnyUser, entries: QuerySet[RoundHospital]) -> list[dict[str, Any]]:
     """One row per visible hospital: self-assessment and inspection progress, the team, the outcome.
 
-    A constant number of queries whatever the number of hospitals or ratings.
+    Past the round's self-assessment deadline, a self-assessment not yet submitted is overdue; past the
+    inspection's last day, an inspection not yet finalized. A constant number of queries whatever the
+    number of hospitals or ratings.
     """
+    today = timezone.localdate()
+    self_late = today > rnd.self_assessment_deadline
+    inspection_late = today > rnd.inspection_end
     counts = applicable_counts().get(rnd.standard_id, {"all": 0, "key_specialty": 0})
     entries = (
         entries.filter(round=rnd)
@@ -73,6 +79,9 @@ def round_board(rnd: InspectionRound, user: AnyUser, entries: QuerySet[RoundHosp
                 "outcome": final["outcome"] if final else None,
                 "total": final["total"] if final else None,
                 "team": list(e.team.all()),
+                "self_overdue": self_late
+                and (e.self_assessment is None or e.self_assessment.status == AssessmentStatus.DRAFT),
+                "inspection_overdue": inspection_late and (e.inspection is None or not e.inspection.is_finalized),
             }
         )
     return rows

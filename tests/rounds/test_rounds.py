@@ -1,12 +1,14 @@
 """Inspection rounds: creation, hospitals and inspector teams, the progress board, for every role."""
 
 import datetime
+import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import InspectorAssignment
 from audit.models import AuditEvent
@@ -15,7 +17,7 @@ from rounds.services import round_add_hospital, round_assign_inspector, round_cr
 from scoring.models import Criterion, Rating, Standard
 from scoring.services import assessment_submit
 from tests.conftest import CAST, Cast
-from tests.factories import HospitalFactory, UserFactory
+from tests.factories import HospitalFactory, UserFactory, rate_all
 from workspace.services import assessment_finalize
 
 pytestmark = pytest.mark.django_db
@@ -271,3 +273,47 @@ def test_board_queries_do_not_grow_with_hospitals(cast: Cast) -> None:
         counts.append(len(ctx.captured_queries))
     assert len(set(counts)) == 1, counts
     assert RoundHospital.objects.count() == 3
+
+
+def dated_round(cast: Cast, *, deadline_in: int, end_in: int) -> InspectionRound:
+    """A round whose self-assessment deadline and inspection end are that many days from today."""
+    today = timezone.localdate()
+    deadline, end = today + datetime.timedelta(days=deadline_in), today + datetime.timedelta(days=end_in)
+    return round_create(
+        actor=cast.qc_admin,
+        name="逾期测试轮次",
+        year=2026,
+        standard=Standard.objects.get(code="cq2011"),
+        self_assessment_deadline=deadline,
+        inspection_start=min(deadline + datetime.timedelta(days=1), end),
+        inspection_end=end,
+    )
+
+
+def overdue_marks(body: str) -> list[str]:
+    return re.findall(r'data-overdue="(\w+)"', body)
+
+
+def test_the_board_marks_what_is_overdue(cast: Cast) -> None:
+    # Issue 13: past the deadline an unsubmitted self-assessment is overdue; past the inspection's end, an
+    # inspection not yet finalized.
+    rnd = dated_round(cast, deadline_in=-10, end_in=-1)
+    round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_a)
+    punctual = round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_b)
+    rate_all(punctual.self_assessment)
+    assessment_submit(actor=cast.head_b, assessment=punctual.self_assessment)
+    rate_all(punctual.inspection)
+    assessment_submit(actor=cast.qc_admin, assessment=punctual.inspection)
+    assessment_finalize(actor=cast.qc_admin, assessment=punctual.inspection)
+    body = browser(cast, "qc_admin").get(f"/rounds/{rnd.pk}/").content.decode()
+    assert overdue_marks(body) == ["self", "inspection"]
+    row_a = body.split(cast.hospital_a.name, 1)[1].split("</tr>", 1)[0]
+    assert "逾期" in row_a and "逾期" not in body.split(cast.hospital_b.name, 1)[1].split("</tr>", 1)[0]
+    # The department sees its own row's marks too.
+    assert overdue_marks(browser(cast, "head_a").get(f"/rounds/{rnd.pk}/").content.decode()) == ["self", "inspection"]
+
+
+def test_nothing_is_overdue_before_the_dates(cast: Cast) -> None:
+    rnd = dated_round(cast, deadline_in=0, end_in=5)  # the deadline is today: not yet overdue
+    round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_a)
+    assert overdue_marks(browser(cast, "qc_admin").get(f"/rounds/{rnd.pk}/").content.decode()) == []
