@@ -15,3 +15,4 @@ class AccountsConfig(AppConfig):
 
         receivers.connect()
         labels.register_hospital_names(selectors.hospital_names)
+        labels.register_person_names(selectors.person_names)

@@ -7,6 +7,7 @@ other scoped queryset (assessments, later evidence and reports) filters through 
 from django.db.models import QuerySet
 
 from .models import Hospital, InspectorAssignment, Role, User
+from .names import display_name
 from .typing import AnyUser
 
 
@@ -52,3 +53,11 @@ def assignments_visible_to(user: AnyUser) -> QuerySet[InspectorAssignment]:
 def hospital_names(ids: set[int]) -> dict[int, str]:
     """{id: name} of these hospitals, whoever asks (the audit log shows them to the QC centre); one query."""
     return dict(Hospital.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+
+
+def person_names(usernames: set[str]) -> dict[str, str]:
+    """{username: display name} of these users (the audit history names people as the pages do); one query."""
+    if not usernames:
+        return {}
+    users = User.objects.filter(username__in=usernames).only("username", "first_name", "last_name")
+    return {u.username: display_name(u) for u in users}

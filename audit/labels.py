@@ -3,7 +3,7 @@
 Audit sits below every app that records events, so it cannot import their models. Each app
 registers, in its AppConfig.ready(), what the log needs from it: the display names of the
 values its events carry (an assessment's status, a rating, a file's review status) and, for
-accounts, the names of hospitals.
+accounts, the names of hospitals and of people.
 """
 
 from collections.abc import Callable, Iterable
@@ -12,9 +12,11 @@ from typing import Any
 from django.db.models import Choices
 
 HospitalNames = Callable[[set[int]], dict[int, str]]
+PersonNames = Callable[[set[str]], dict[str, str]]
 
 _value_labels: dict[str, dict[Any, Any]] = {}
 _hospital_names: list[HospitalNames] = []
+_person_names: list[PersonNames] = []
 
 
 def register_value_labels(field: str, choices: type[Choices]) -> None:
@@ -38,3 +40,16 @@ def hospital_names(ids: Iterable[int]) -> dict[int, str]:
     if not wanted or not _hospital_names:
         return {}
     return _hospital_names[0](wanted)
+
+
+def register_person_names(lookup: PersonNames) -> None:
+    """The function that names people by username, as the pages do (accounts registers it)."""
+    _person_names[:] = [lookup]
+
+
+def person_names(usernames: Iterable[str]) -> dict[str, str]:
+    """{username: display name} of these people, by the registered lookup (none registered: no names)."""
+    wanted = {u for u in usernames if u}
+    if not wanted or not _person_names:
+        return {}
+    return _person_names[0](wanted)

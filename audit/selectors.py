@@ -111,6 +111,9 @@ FIELD_LABELS: dict[str, Promise] = {
 # criterion has its own column, and a reason its own column too (see `event_reason`).
 HIDDEN_FIELDS = frozenset({"assessment", "hospital", "criterion", "file", "sha256", "content_type", "size", "reason"})
 
+# Fields whose values are usernames (a rectification item's owner): shown by the person's display name.
+PERSON_FIELDS = frozenset({"owner"})
+
 
 @functools.cache
 def _model_choices(object_type: str, field: str) -> dict[Any, Any]:
@@ -184,9 +187,11 @@ def action_label(action: str) -> str:
     return str(label) if label is not None else action
 
 
-def _display(object_type: str, field: str, value: Any) -> str:
+def _display(object_type: str, field: str, value: Any, people: dict[str, str]) -> str:
     if value is None or value == "":
         return "—"
+    if field in PERSON_FIELDS and isinstance(value, str):
+        return people.get(value, value)
     if isinstance(value, bool):
         return _("是") if value else _("否")
     if isinstance(value, list | tuple):
@@ -199,14 +204,20 @@ def _display(object_type: str, field: str, value: Any) -> str:
 
 
 def format_changes(
-    before: dict[str, Any] | None, after: dict[str, Any] | None, *, object_type: str = ""
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    *,
+    object_type: str = "",
+    people: dict[str, str] | None = None,
 ) -> list[Change]:
     """Fields that differ between `before` and `after`, worded "标签：旧 → 新" (missing side: —).
 
     Values with choices are shown by their display name, taken from the changed object's
-    model (`object_type`, e.g. "scoring.criterionreturn") or else from those an app registered (audit.labels).
+    model (`object_type`, e.g. "scoring.criterionreturn") or else from those an app registered (audit.labels);
+    people (usernames) by the display names in `people`.
     """
     before, after = before or {}, after or {}
+    people = people or {}
     keys = [k for k in FIELD_LABELS if k in before or k in after]
     keys += sorted(k for k in {*before, *after} if k not in FIELD_LABELS)
     changes = []
@@ -221,8 +232,8 @@ def format_changes(
             Change(
                 field=key,
                 label=str(label) if label is not None else key,
-                old=_display(object_type, key, old),
-                new=_display(object_type, key, new),
+                old=_display(object_type, key, old, people),
+                new=_display(object_type, key, new, people),
             )
         )
     return changes
@@ -236,8 +247,24 @@ def event_reason(event: AuditEvent) -> str:
     return str(after.get("reason") or "")
 
 
+def _people_named(events: list[AuditEvent]) -> dict[str, str]:
+    """Display names of the people the events' values name (owners), in one query (none if they name nobody)."""
+    usernames = {
+        value
+        for event in events
+        for side in (event.before, event.after)
+        if isinstance(side, dict)
+        for field in PERSON_FIELDS
+        if isinstance(value := side.get(field), str)
+    }
+    return labels.person_names(usernames)
+
+
 def history_rows(events: Iterable[AuditEvent]) -> list[HistoryRow]:
-    """Events worded for people; no queries beyond the events themselves (actors must be select_related)."""
+    """Events worded for people; beyond the events themselves (actors must be select_related), one query at most,
+    for the display names of the people their values name."""
+    events = list(events)
+    people = _people_named(events)
     return [
         HistoryRow(
             event=event,
@@ -246,6 +273,7 @@ def history_rows(events: Iterable[AuditEvent]) -> list[HistoryRow]:
                 event.before if isinstance(event.before, dict) else None,
                 event.after if isinstance(event.after, dict) else None,
                 object_type=event.object_type,
+                people=people,
             ),
             reason=event_reason(event),
         )
@@ -254,7 +282,9 @@ def history_rows(events: Iterable[AuditEvent]) -> list[HistoryRow]:
 
 
 def actor_name(event: AuditEvent) -> str:
-    """Who made the change: full name, else username (as it was, for a since-deleted user); 系统 when no one did."""
+    """Who made the change: full name, else username (as it was, for a since-deleted user); 系统 when no one did.
+
+    The rule of `accounts.names.display_name`, which audit, below accounts, cannot import."""
     if event.actor is None:
         return event.actor_username or _("系统")
     return event.actor.get_full_name() or event.actor.get_username()

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Level, Role, User
+from accounts.names import display_name
 from common.numbers import fmt
 from evidence.models import Evidence
 from indicators import presentation
@@ -66,9 +67,7 @@ def _date(value: Any) -> str:
 
 
 def _person(user: User | None) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.username
+    return display_name(user)
 
 
 def _level(code: str) -> str:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Hospital, Role, User
+from accounts.names import display_name
 from accounts.typing import signed_in
 from common.filters import filter_status
 from common.forms import field_errors, messages_of
@@ -132,6 +133,6 @@ def round_assign_inspector(request: HtmxHttpRequest, pk: int, entry_id: int) -> 
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(
-            request, _("已指派 %(who)s 检查 %(name)s。") % {"who": inspector.username, "name": entry.hospital.name}
+            request, _("已指派 %(who)s 检查 %(name)s。") % {"who": display_name(inspector), "name": entry.hospital.name}
         )
     return redirect("round-detail", pk=pk)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Hospital, User
+from accounts.names import display_name
 from accounts.services import require_qc_admin
 from accounts.typing import AnyUser
 from audit.services import audit_record
@@ -309,9 +310,7 @@ def ratings_import(
                     "code",
                     _("导出评分表后，%(who)s 已修改此细则（现为“%(rating)s”%(score)s 分）；请重新导出后再导入。")
                     % {
-                        "who": (theirs.rated_by.get_full_name() or theirs.rated_by.username)
-                        if theirs is not None and theirs.rated_by is not None
-                        else _("其他人"),
+                        "who": (display_name(theirs.rated_by) if theirs is not None else "") or _("其他人"),
                         "rating": theirs.get_rating_display() if theirs is not None else "—",
                         "score": fmt(theirs.score) if theirs is not None else "—",
                     },
