@@ -48,12 +48,37 @@
     const { lengthComputable, loaded, total } = event.detail;
     if (bar && lengthComputable && total > 0) bar.value = Math.round((loaded / total) * 100);
   });
-  // A failed request leaves the form in place (nothing is swapped): hide the stale bar.
-  for (const type of ["htmx:responseError", "htmx:sendError"]) {
-    document.addEventListener(type, (event) => {
-      const form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest(".evidence-upload");
-      const bar = form && form.querySelector(".evidence-progress");
-      if (bar) bar.hidden = true;
-    });
-  }
+  // A failed request leaves the form in place (nothing is swapped): hide the stale bar and say at the upload
+  // control what happened. Listening while the event travels down (capture) and stopping it there keeps
+  // it from the rating's handlers in app.js, which would mark the criterion's rating as not saved. An
+  // expired session (401) goes on to app.js, which sends the user to sign in.
+  const uploadFailed = (event) => {
+    const form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest(".evidence-upload");
+    if (!form) return;
+    const xhr = event.detail.xhr;
+    if (event.type === "htmx:responseError" && xhr && xhr.status === 401) return;
+    event.stopPropagation();
+    const bar = form.querySelector(".evidence-progress");
+    if (bar) bar.hidden = true;
+    const input = form.querySelector('input[type="file"]');
+    const files = Array.from((input && input.files) || []).map((file) => `“${file.name}”`).join("、");
+    const text =
+      event.type === "htmx:sendError"
+        ? form.dataset.offlineText
+        : xhr && xhr.status === 413
+          ? form.dataset.tooLargeText
+          : form.dataset.errorText;
+    const alert = form.querySelector(".evidence-upload-error");
+    if (alert && text) {
+      alert.textContent = text.replace("{files}", files || "");
+      alert.hidden = false;
+    }
+  };
+  for (const type of ["htmx:responseError", "htmx:sendError"]) document.addEventListener(type, uploadFailed, true);
+  // A new attempt clears the last failure's message.
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest(".evidence-upload");
+    const alert = form && form.querySelector(".evidence-upload-error");
+    if (alert) alert.hidden = true;
+  });
 })();
