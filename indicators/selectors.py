@@ -3,7 +3,7 @@
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from accounts.models import Hospital
 from accounts.selectors import scope_by_hospital
@@ -63,6 +63,16 @@ def hospital_year(hospital: Hospital, year: int, indicators: list[Indicator] | N
             }
         )
     return rows
+
+
+def indicators_entered(hospitals: list[Hospital], year: int) -> dict[int, int]:
+    """{hospital id: how many indicators have at least one month of the year}, for the hospitals given (one query)."""
+    return dict(
+        PeriodValue.objects.filter(hospital__in=hospitals, year=year)
+        .values("hospital")
+        .annotate(n=Count("indicator", distinct=True))
+        .values_list("hospital", "n")
+    )
 
 
 def suggestions_for(hospital: Hospital, year: int) -> dict[str, dict[str, Any]]:

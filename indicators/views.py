@@ -16,10 +16,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from openpyxl import Workbook
 
-from accounts.models import Hospital
+from accounts.models import Hospital, Role
 from accounts.selectors import hospitals_visible_to
 from accounts.typing import signed_in
 from common.exports import export_row
@@ -41,6 +41,25 @@ FIELDS = ("numerator", "denominator")
 
 def _visible_hospital(request: HtmxHttpRequest, pk: int) -> Hospital:
     return get_object_or_404(hospitals_visible_to(request.user), pk=pk)
+
+
+@login_required
+@require_safe
+def indicator_home(request: HtmxHttpRequest) -> HttpResponse:
+    """A department goes to its own hospital's indicators; the QC centre and inspectors pick a hospital."""
+    year = year_param(request.GET.get("year"))
+    hospitals = list(hospitals_visible_to(request.user).order_by("level", "name"))
+    role = getattr(request.user, "effective_role", None)
+    if role in (Role.DEPARTMENT_HEAD, Role.DEPARTMENT_STAFF) and len(hospitals) == 1:
+        return redirect(reverse("indicator-hospital", args=[hospitals[0].pk]) + f"?year={year}")
+    entered = selectors.indicators_entered(hospitals, year)
+    context = {
+        "year": year,
+        "rows": [{"hospital": h, "entered": entered.get(h.pk, 0)} for h in hospitals],
+        "total": selectors.indicators_list().count(),
+        "can_compare": getattr(request.user, "is_qc_admin", False),
+    }
+    return render(request, "indicators/home.html", context)
 
 
 @login_required
@@ -268,6 +287,24 @@ def _export(indicator: Indicator, year: int, levels: list[dict[str, Any]], fmt: 
     )
     response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
     return response
+
+
+@login_required
+@require_safe
+def comparison_home(request: HtmxHttpRequest) -> HttpResponse:
+    """The QC centre's way into the city-wide comparisons: every indicator by set, each opening its funnel plots."""
+    if not getattr(request.user, "is_qc_admin", False):
+        raise PermissionDenied
+    year = year_param(request.GET.get("year"))
+    indicators = list(selectors.indicators_list())
+    sets = [
+        {
+            "set": s,
+            "rows": [{"indicator": i, "unit": i.get_unit_display()} for i in indicators if i.indicator_set_id == s.pk],
+        }
+        for s in IndicatorSet.objects.order_by("code")
+    ]
+    return render(request, "indicators/comparison_home.html", {"year": year, "sets": sets})
 
 
 @login_required

@@ -579,7 +579,10 @@ ROWS: list[Row] = [
         A=(200, 200, 404, 200, 200, 404, LOGIN),
         B=(200, 404, 404, 404, 404, 200, LOGIN),
     ),
-    # The city-wide comparison is the QC centre's.
+    # A department is sent to its own hospital's indicators; the QC centre and inspectors pick a hospital.
+    row("indicator-home", "GET", _=(200, 200, 200, 302, 302, 302, LOGIN)),
+    # The city-wide comparison is the QC centre's, and so is the list of indicators that leads to it.
+    row("indicator-comparison-home", "GET", _=QC_ONLY_PAGE),
     row("indicator-comparison", "GET", lambda w, t: {"code": w.indicator.code}, _=QC_ONLY_PAGE),  # type: ignore[union-attr]
     row(
         "hospital-cases",
