@@ -104,6 +104,15 @@ def normalize_remark(remark: str) -> str:
     return remark.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _unchanged(stored: Rating, rating: str, score: Decimal, remark: str) -> bool:
+    """Whether a save would store exactly what is stored already (rating, resolved score, remark)."""
+    return (
+        stored.rating == rating
+        and stored.score == score
+        and normalize_remark(stored.remark) == normalize_remark(remark)
+    )
+
+
 def rating_authorize(*, actor: AnyUser, assessment: Assessment) -> None:
     """Refuse (403) an actor who may see but not rate the assessment; checked before input is read."""
     permissions.require(actor, assessment, Action.RATE, _("您无权为此评审评分。"))
@@ -125,7 +134,8 @@ def rating_set(
     """Rate one criterion of a draft assessment; the score follows from the rating (see engine.resolve_score).
 
     `expected_version` is the rating's version the writer loaded (0: none yet). If someone
-    saved in between, RatingConflict carries their rating and nothing is written.
+    saved in between, RatingConflict carries their rating and nothing is written. A save of what
+    is stored already writes nothing (no version, no audit record) and returns the stored rating.
     `reason` goes to the audit record, e.g. the score sheet a rating was imported from.
     `suggestions` are the ratings that the apps above scoring suggest for this criterion
     ({"suggested": …, "profile_suggested": …}, None where they have nothing to say), given
@@ -153,14 +163,18 @@ def rating_set(
             {"remark": _("备注不能超过 %(n)d 字（现为 %(len)d 字）。") % {"n": REMARK_MAX_CHARS, "len": len(remark)}}
         )
 
+    existing = Rating.objects.filter(assessment=assessment, criterion=criterion).select_related("rated_by").first()
+    if existing is not None:
+        existing.criterion = criterion  # already loaded: the audit record names it without another query
+        if _unchanged(existing, rating, resolved, remark):
+            # Saving what is stored changes nothing: no new version, no history row. Whoever saved it
+            # first, and over whichever version, nothing of theirs is overwritten, so this is no conflict.
+            return existing
     suggested = {key: value for key, value in suggestions.items() if key in SUGGESTION_KEYS}
     overridden = [key for key, value in suggested.items() if value is not None and value != rating]
     if overridden and assessment.kind == AssessmentKind.INSPECTION and not remark.strip():
         # The inspector may override what the indicators or the profile suggest, but says why.
         raise ValidationError({"remark": _("评定与系统测算建议不同，请在备注中说明理由。")})
-    existing = Rating.objects.filter(assessment=assessment, criterion=criterion).select_related("rated_by").first()
-    if existing is not None:
-        existing.criterion = criterion  # already loaded: the audit record names it without another query
     if expected_version is not None and expected_version != (existing.version if existing else 0):
         raise RatingConflict(existing)
     before = _rating_snapshot(existing)
@@ -221,10 +235,10 @@ def _sheet_identity_errors(assessment: Assessment, sheet: ParsedSheet) -> list[S
 
 
 def _same_as_stored(stored: Rating, rating: str, score: Decimal | None, remark: str, max_points: Decimal) -> bool:
-    if stored.rating != rating or normalize_remark(stored.remark) != normalize_remark(remark):
-        return False
     try:
-        return engine.resolve_score(rating=rating, max_points=max_points, score=score) == stored.score
+        return _unchanged(
+            stored, rating, engine.resolve_score(rating=rating, max_points=max_points, score=score), remark
+        )
     except engine.RatingError:
         return False
 

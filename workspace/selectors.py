@@ -25,8 +25,9 @@ from scoring.models import (
 )
 from scoring.permissions import Action
 from scoring.selectors import assessment_result_data, paired_self_assessment
+from scoring.services import Suggestions
 
-from .suggestions import indicator_suggestions, rule_evaluations
+from .suggestions import indicator_suggestions, needs_explicit_choice, rule_evaluations
 
 
 def _entries(
@@ -67,6 +68,8 @@ def _entries(
     # Once the inspection is finalized, everything about the pair is locked.
     closed = assessment.status == AssessmentStatus.FINALIZED
     review = not closed and department.kind == AssessmentKind.SELF and Action.REVIEW in department_actions
+    # Only an inspection must say why it departs from a suggestion (scoring.services.rating_set).
+    justify = assessment.kind == AssessmentKind.INSPECTION
     entries = []
     for c in criteria:
         open_return = open_returns.get(c.pk) if department is assessment else None
@@ -79,52 +82,103 @@ def _entries(
         spec = engine.CriterionSpec(
             code=c.code, chapter=0, item="", max_points=c.max_points, key_specialty_weight=c.key_specialty_weight
         )
+        rating = ratings.get(c.pk)
+        self_rating = self_ratings.get(c.pk)
+        indicator = suggestions.get(c.code)
+        rule_check = rule_checks.get(c.code)
+        suggested: Suggestions = {
+            "suggested": indicator["rating"] if indicator else None,
+            "profile_suggested": rule_check.suggestion if rule_check else None,
+        }
+        definite = [value for value in suggested.values() if value]
         entries.append(
             {
                 "criterion": c,
-                "rating": ratings.get(c.pk),
-                "current": ratings[c.pk].rating if c.pk in ratings else "",
+                "rating": rating,
+                "current": rating.rating if rating else "",
                 "weight": engine.weight(spec, key_specialty=key),
                 "editable": editable,
-                "self_rating": self_ratings.get(c.pk),
+                "self_rating": self_rating,
+                "differs": bool(rating and self_rating and rating.rating != self_rating.rating),
                 "evidence": evidence.get(c.pk, []),
                 "evidence_assessment": department if department.kind == AssessmentKind.SELF else None,
                 "can_upload": upload and editable,
                 "can_review": review,
                 "open_return": open_returns.get(c.pk),
                 "can_return": review and c.pk not in open_returns,
-                "suggestion": suggestions.get(c.code),
-                "rule_check": rule_checks.get(c.code),
+                "suggestion": indicator,
+                "rule_check": rule_check,
+                # The definite suggestion shown in the line: 未达标 wins over 达标 when the two disagree.
+                "suggested": "unmet" if "unmet" in definite else (definite[0] if definite else None),
+                "justify": justify,
+                "bulk": editable and rating is None and not needs_explicit_choice(c, suggested),
             }
         )
     return entries
 
 
-FORM_FILTERS = ("all", "unrated", "veto", "no_evidence")
+FORM_FILTERS = ("all", "unrated", "veto", "no_evidence", "differs", "returned")
+SEARCH_MAX_CHARS = 100
+
+
+def _shown(entry: dict[str, Any], show: str, words: list[str]) -> bool:
+    """Whether an entry passes the page's filter and every word of its search (code and wording)."""
+    if show == "unrated" and entry["rating"] is not None:
+        return False
+    if show == "veto" and not entry["criterion"].veto:
+        return False
+    if show == "no_evidence" and entry["evidence"]:
+        return False
+    if show == "differs" and not entry["differs"]:
+        return False
+    if show == "returned" and entry["open_return"] is None:
+        return False
+    if words:
+        c = entry["criterion"]
+        text = " ".join((c.code, c.content, c.text, c.note, c.remark)).casefold()
+        return all(word in text for word in words)
+    return True
 
 
 def assessment_form_page(
-    assessment: Assessment, *, chapter_number: int | None, show: str, user: AnyUser
+    assessment: Assessment, *, chapter_number: int | None, show: str, user: AnyUser, query: str = ""
 ) -> dict[str, Any] | None:
-    """Everything the form page shows for one chapter: a constant number of queries. None: no such chapter."""
+    """The workspace: every chapter's criteria on one page (or one chapter's), filtered and searched.
+
+    A constant number of queries, whatever the number of criteria. None: no such chapter.
+    """
     chapters = list(Chapter.objects.filter(standard_id=assessment.standard_id).order_by("number"))
     if not chapters:
         return None
-    chapter = next((c for c in chapters if c.number == chapter_number), None) if chapter_number else chapters[0]
-    if chapter is None:
+    chapter = next((c for c in chapters if c.number == chapter_number), None) if chapter_number else None
+    if chapter_number and chapter is None:
         return None
-    criteria = list(
-        Criterion.objects.filter(item__chapter=chapter).select_related("item__chapter").order_by("position")
-    )
+    criteria = Criterion.objects.filter(standard_id=assessment.standard_id)
+    if chapter is not None:
+        criteria = criteria.filter(item__chapter=chapter)
     self_assessment = paired_self_assessment(assessment)
-    entries = _entries(assessment, criteria, user, self_assessment=self_assessment)
+    entries = _entries(
+        assessment,
+        list(criteria.select_related("item__chapter").order_by("position")),
+        user,
+        self_assessment=self_assessment,
+    )
     show = show if show in FORM_FILTERS else "all"
-    if show == "unrated":
-        entries = [e for e in entries if e["rating"] is None]
-    elif show == "veto":
-        entries = [e for e in entries if e["criterion"].veto]
-    elif show == "no_evidence":
-        entries = [e for e in entries if not e["evidence"]]
+    query = query.strip()[:SEARCH_MAX_CHARS]
+    words = query.casefold().split()
+    groups: list[dict[str, Any]] = []
+    for ch in [chapter] if chapter is not None else chapters:
+        mine = [e for e in entries if e["criterion"].item.chapter_id == ch.pk]
+        groups.append(
+            {
+                "chapter": ch,
+                "entries": [e for e in mine if _shown(e, show, words)],
+                "rated": sum(1 for e in mine if e["rating"] is not None),
+                "applicable": len(mine),
+                "bulk": sum(1 for e in mine if e["bulk"]),
+                "explicit": sum(1 for e in mine if e["editable"] and e["rating"] is None and not e["bulk"]),
+            }
+        )
     returns = list(
         CriterionReturn.objects.filter(assessment=assessment, status=ReturnStatus.OPEN)
         .select_related("criterion__item__chapter", "returned_by")
@@ -135,10 +189,12 @@ def assessment_form_page(
         "assessment": assessment,
         "chapters": chapters,
         "chapter": chapter,
-        "entries": entries,
+        "groups": groups,
+        "shown": sum(len(g["entries"]) for g in groups),
         "result": assessment_result_data(assessment),
         "show": show,
-        "filters": FORM_FILTERS,
+        "query": query,
+        "filters": [f for f in FORM_FILTERS if f != "differs" or self_assessment is not None],
         "open_returns": returns,
         "self_assessment": self_assessment,
         "allowed": allowed,

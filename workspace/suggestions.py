@@ -11,8 +11,9 @@ from departments.models import CriterionRule
 from departments.selectors import evaluations_for, suggestion_for
 from indicators.models import Indicator
 from indicators.selectors import suggestions_for
+from scoring.engine import UNMET
 from scoring.models import Assessment, Criterion
-from scoring.services import Suggestions
+from scoring.services import SUGGESTION_KEYS, Suggestions
 
 
 def _linked(criterion_ids: list[int]) -> bool:
@@ -62,3 +63,13 @@ def sheet_suggestions(assessment: Assessment) -> dict[str, Suggestions]:
         }
         for code in {*indicators, *rules}
     }
+
+
+def definitely_unmet(suggestions: Suggestions) -> bool:
+    """Whether the indicators or the profile suggest 未达标 for a criterion (a definite suggestion, not "no data")."""
+    return any(suggestions.get(key) == UNMET for key in SUGGESTION_KEYS)
+
+
+def needs_explicit_choice(criterion: Criterion, suggestions: Suggestions) -> bool:
+    """★ items, and criteria that something suggests are unmet, are never rated in bulk: someone must choose."""
+    return criterion.veto or definitely_unmet(suggestions)

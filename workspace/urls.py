@@ -10,6 +10,7 @@ urlpatterns = [
     path("assessments/new/", views.assessment_create, name="assessment-create"),
     path("assessments/<int:pk>/", views.assessment_detail, name="assessment-detail"),
     path("assessments/<int:pk>/chapters/<int:chapter>/", views.assessment_detail, name="assessment-chapter"),
+    path("assessments/<int:pk>/chapters/<int:chapter>/rest-met/", views.chapter_rest_met, name="chapter-rest-met"),
     path("assessments/<int:pk>/criteria/<str:code>/", views.rating_save, name="rating-save"),
     path("assessments/<int:pk>/criteria/<str:code>/return/", views.criterion_return, name="criterion-return"),
     path("assessments/<int:pk>/submit/", views.assessment_submit, name="assessment-submit"),

@@ -35,7 +35,7 @@ from scoring import permissions
 from scoring import services as scoring_services
 from scoring.errors import AssessmentLocked, RatingConflict
 from scoring.filters import AssessmentFilter
-from scoring.models import Assessment, Criterion, Standard
+from scoring.models import Assessment, Chapter, Criterion, Standard
 from scoring.permissions import Action
 from scoring.selectors import assessment_variance as variance_of
 from scoring.selectors import assessments_visible_to, assessments_with_progress, standards_list
@@ -111,15 +111,55 @@ def assessment_create(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 def assessment_detail(request: HtmxHttpRequest, pk: int, chapter: int | None = None) -> HttpResponse:
-    """The standard as a form, one chapter at a time, with running totals and filters."""
+    """The workspace: every criterion on one page, grouped by chapter (or one chapter), filtered and searched."""
     assessment = _visible_assessment(request, pk)
     page = selectors.assessment_form_page(
-        assessment, chapter_number=chapter, show=request.GET.get("show", "all"), user=request.user
+        assessment,
+        chapter_number=chapter,
+        show=request.GET.get("show", "all"),
+        query=request.GET.get("q", ""),
+        user=request.user,
     )
     if page is None:
         raise Http404
     template = "workspace/partials/criteria.html" if request.htmx else "workspace/assessment_detail.html"
     return render(request, template, page)
+
+
+@login_required
+@require_POST
+def chapter_rest_met(request: HtmxHttpRequest, pk: int, chapter: int) -> HttpResponse:
+    """Rate the rest of a chapter 达标 (★ items and unmet suggestions aside); answers the chapter's section."""
+    assessment = _visible_assessment(request, pk)
+    if not Chapter.objects.filter(standard_id=assessment.standard_id, number=chapter).exists():
+        raise Http404
+    scoring_services.rating_authorize(actor=request.user, assessment=assessment)
+    notice, error = "", ""
+    try:
+        done = services.chapter_rest_met(actor=signed_in(request.user), assessment=assessment, chapter_number=chapter)
+    except AssessmentLocked as exc:
+        error = exc.message
+    except RatingConflict:
+        error = _("刚刚有人评定了本章的细则，未作任何更改；请查看后重试。")
+    else:
+        notice = _("已将第 %(chapter)s 章其余 %(n)s 项细则标为达标。") % {"chapter": chapter, "n": len(done)}
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, notice)
+        return redirect(reverse("assessment-detail", args=[pk]) + f"#chapter-{chapter}")
+    page = selectors.assessment_form_page(
+        assessment,
+        chapter_number=chapter,
+        show=request.POST.get("show", "all"),
+        query=request.POST.get("q", ""),
+        user=request.user,
+    )
+    if page is None:
+        raise Http404
+    page.update({"group": page["groups"][0], "oob_section_totals": True, "bulk_notice": notice, "bulk_error": error})
+    return render(request, "workspace/partials/chapter_section.html", page)
 
 
 @login_required

@@ -91,7 +91,8 @@
       const form = document.querySelector(`form[hx-post="${CSS.escape(url)}"]`);
       if (!form) continue;
       for (const [name, value] of Object.entries(item.data)) {
-        const fields = form.querySelectorAll(`[name="${CSS.escape(name)}"]`);
+        // form.elements: a field may belong to the form from outside it (the workspace's remark, form="…").
+        const fields = Array.from(form.elements).filter((field) => field.name === name);
         fields.forEach((field) => {
           if (field.type === "radio") field.checked = field.value === value;
           else field.value = value;
@@ -118,8 +119,8 @@
   const dirty = new Set();
   let inFlight = 0;
   document.addEventListener("input", (event) => {
-    const form = event.target.closest && event.target.closest("form[hx-post]");
-    if (form) dirty.add(form);
+    const form = event.target.form;
+    if (form && form.matches("form[hx-post]")) dirty.add(form);
   });
   document.addEventListener("htmx:beforeRequest", (event) => {
     dirty.delete(event.detail.elt.closest("form") || event.detail.elt);

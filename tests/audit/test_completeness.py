@@ -284,6 +284,16 @@ def _rating_save(cast: Cast) -> HttpResponseBase:
     )
 
 
+def _chapter_rest_met(cast: Cast) -> HttpResponseBase:
+    assessment = AssessmentFactory(hospital=cast.hospital_a)
+    return browser(cast.staff_a).post(f"/assessments/{assessment.pk}/chapters/2/rest-met/", HTTP_HX_REQUEST="true")
+
+
+def _api_chapter_rest_met(cast: Cast) -> HttpResponseBase:
+    assessment = AssessmentFactory(hospital=cast.hospital_a)
+    return api(cast, "head_a").post(f"/api/v1/assessments/{assessment.pk}/chapters/5/rest-met/")
+
+
 def _criterion_return(cast: Cast) -> HttpResponseBase:
     assessment = submitted_self_a(cast)
     return browser(cast.inspector).post(
@@ -528,6 +538,7 @@ RECIPES: dict[tuple[str, str], Callable[[Cast], HttpResponseBase]] = {
     ("two-factor-verify", "POST"): _two_factor_verify,
     ("assessment-create", "POST"): _assessment_create,
     ("rating-save", "POST"): _rating_save,
+    ("chapter-rest-met", "POST"): _chapter_rest_met,
     ("criterion-return", "POST"): _criterion_return,
     ("assessment-submit", "POST"): _assessment_submit,
     ("assessment-finalize", "POST"): _assessment_finalize,
@@ -567,6 +578,7 @@ RECIPES: dict[tuple[str, str], Callable[[Cast], HttpResponseBase]] = {
     ("v1:assessment-finalize", "POST"): _api_finalize,
     ("v1:assessment-reopen", "POST"): _api_reopen,
     ("v1:assessment-rating", "PUT"): _api_rating,
+    ("v1:assessment-chapter-rest-met", "POST"): _api_chapter_rest_met,
     ("v1:assessment-submit", "POST"): _api_submit,
 }
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
 
 from tests.factories import PASSWORD
 
@@ -122,6 +122,14 @@ def login(page: Page, username: str) -> None:
 def css_id(code: str) -> str:
     """The CSS selector of a criterion's box: `#c-1\\.1-1-1` (dots escaped)."""
     return "#c-" + code.replace(".", "\\.")
+
+
+def open_details(page: Page, code: str) -> Locator:
+    """Unfold a criterion's details in the workspace (remark, suggestions, evidence, return); return its box."""
+    box = page.locator(css_id(code))
+    if box.locator("details.crit-more").get_attribute("open") is None:
+        box.locator("details.crit-more > summary").click()
+    return box
 
 
 def screenshot(page: Page, name: str) -> Path:

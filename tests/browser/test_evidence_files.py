@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, open_details
 from tests.browser.test_self_assessment import PageFor
 from tests.conftest import Cast
 from tests.evidence.conftest import DOCX_BYTES, attach, image_bytes, pdf_bytes, upload_file
@@ -37,6 +37,7 @@ def test_thumbnails_and_previews_show_and_file_links_download(
     )
     page = page_for("head_a")
     page.goto(f"/assessments/{assessment.pk}/chapters/1/")
+    open_details(page, "1.1-1-1")  # evidence is in the criterion's details
     thumbnail = page.locator(f"#evidence-item-{image.pk} img")
     expect(thumbnail).to_be_visible()
     page.wait_for_function("img => img.complete", arg=thumbnail.element_handle())
@@ -78,6 +79,7 @@ def test_a_pdf_preview_is_drawn_in_place_and_in_its_own_tab_under_its_sandbox(
     [document] = attach(cast.head_a, assessment, upload_file("制度.pdf", pdf_bytes("Policy", blue_box=True)))
     page = page_for("head_a")
     page.goto(f"/assessments/{assessment.pk}/chapters/1/")
+    open_details(page, "1.1-1-1")
     item = page.locator(f"#evidence-item-{document.pk}")
     assert blue_pixels(item) == 0
     with page.expect_response(lambda r: r.url.endswith(f"/evidence/{document.pk}/?preview=1")) as preview:

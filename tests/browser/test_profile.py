@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from scoring.models import AssessmentKind
-from tests.browser.conftest import screenshots
+from tests.browser.conftest import open_details, screenshots
 from tests.browser.test_accessibility import violations
 from tests.browser.test_self_assessment import PageFor
 from tests.conftest import Cast
@@ -31,6 +31,7 @@ def test_profile_shortfall_fixed_and_seen_by_the_inspector(cast: Cast, page_for:
     assert violations(page) == []
 
     page.goto(f"/assessments/{own.pk}/chapters/2/")
+    open_details(page, "2.1-3-1")  # suggestions are in the criterion's details
     suggestion = page.locator("#c-2\\.1-3-1 [data-testid=rule-suggestion]")
     expect(suggestion).to_contain_text("未达标")
     expect(suggestion).to_contain_text("缺 6 名")

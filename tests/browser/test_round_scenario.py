@@ -21,7 +21,7 @@ from rectification.models import RectificationItem
 from rounds.models import RoundHospital
 from scoring.models import AssessmentStatus, Chapter, Rating
 from scoring.selectors import assessment_result_data
-from tests.browser.conftest import css_id, screenshots
+from tests.browser.conftest import css_id, open_details, screenshots
 from tests.browser.test_self_assessment import PageFor, codes_on_page, rate
 from tests.conftest import Cast
 from tests.evidence.conftest import PDF_BYTES as PDF  # a real PDF: uploads are read by qpdf
@@ -78,7 +78,7 @@ def test_a_round_from_creation_to_closed_rectification(cast: Cast, page_for: Pag
     head.clock.install()
     rate_everything(head, self_pk)
     head.goto(f"/assessments/{self_pk}/")
-    card = head.locator(css_id(EVIDENCE_ON))
+    card = open_details(head, EVIDENCE_ON)  # evidence is in the criterion's details
     card.locator("input[type=file][name=files]").set_input_files(
         files=[{"name": "建科文件.pdf", "mimeType": "application/pdf", "buffer": PDF}]
     )
@@ -95,11 +95,12 @@ def test_a_round_from_creation_to_closed_rectification(cast: Cast, page_for: Pag
     inspector.goto(f"/assessments/{inspection_pk}/")
     card = inspector.locator(css_id(EVIDENCE_ON))
     expect(card.locator(".self-rating")).to_contain_text("达标")
+    open_details(inspector, EVIDENCE_ON)
     card.locator("input[name=reason]").fill("文件未盖章")
     card.get_by_role("button", name="退回", exact=True).click()
     expect(card.locator(".evidence-list")).to_contain_text("文件未盖章")
     screenshots(inspector, "inspection-beside-self")
-    returned = inspector.locator(css_id(RETURNED))
+    returned = open_details(inspector, RETURNED)
     returned.locator("summary", has_text="退回科室修改").click()
     returned.locator("textarea[name=reason]").fill("请提供医院一级科室文件")
     returned.get_by_role("button", name="退回此细则").click()

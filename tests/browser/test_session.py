@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from scoring.models import Rating
-from tests.browser.conftest import css_id
+from tests.browser.conftest import css_id, open_details
 from tests.browser.test_self_assessment import PageFor
 from tests.conftest import Cast
 from tests.factories import PASSWORD, AssessmentFactory
@@ -20,7 +20,7 @@ def test_an_answer_given_after_the_session_expired_is_kept_and_saved_after_login
     page.goto(f"/assessments/{assessment.pk}/chapters/2/")
     page.context.clear_cookies(name="sessionid")  # the session is gone, as after the idle timeout
 
-    box = page.locator(css_id("2.1-1"))
+    box = open_details(page, "2.1-1")  # the remark is in the criterion's details
     box.locator("textarea[name=remark]").fill("排班表见附件")
     box.locator("label:has(input[value=met])").click()
 
@@ -38,7 +38,7 @@ def test_an_answer_given_after_the_session_expired_is_kept_and_saved_after_login
 def _keep_an_answer_after_expiry(page, assessment_pk: int) -> None:
     page.goto(f"/assessments/{assessment_pk}/chapters/2/")
     page.context.clear_cookies(name="sessionid")
-    box = page.locator(css_id("2.1-1"))
+    box = open_details(page, "2.1-1")
     box.locator("textarea[name=remark]").fill("别人的备注")
     box.locator("label:has(input[value=met])").click()
     page.wait_for_url(re.compile(r"/accounts/login/\?expired=1"))

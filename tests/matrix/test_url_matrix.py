@@ -320,6 +320,14 @@ ROWS: list[Row] = [
         A=(403, 403, 404, OK, OK, 404, LOGIN),
         B=(403, 404, 404, 404, 404, OK, LOGIN),
     ),
+    # Rating the rest of a chapter 达标 is rating: the same seats, in one request.
+    row(
+        "chapter-rest-met",
+        "POST",
+        obj("self_draft", chapter=1),
+        A=(403, 403, 404, OK, OK, 404, LOGIN),
+        B=(403, 404, 404, 404, 404, OK, LOGIN),
+    ),
     row(
         "criterion-return",
         "POST",
@@ -863,6 +871,22 @@ ROWS: list[Row] = [
         obj("inspection_draft", "pk", criterion_code=CRITERION),
         variant="inspection",
         body=RATE_MET,
+        # A department does not see an inspection before it is finalized: 404 (issue 12).
+        A=(200, 200, 404, 404, 404, 404, 401),
+        B=(200, 404, 404, 404, 404, 404, 401),
+    ),
+    row(
+        "v1:assessment-chapter-rest-met",
+        "POST",
+        obj("self_draft", chapter=1),
+        A=(403, 403, 404, 200, 200, 404, 401),
+        B=(403, 404, 404, 404, 404, 200, 401),
+    ),
+    row(
+        "v1:assessment-chapter-rest-met",
+        "POST",
+        obj("inspection_draft", chapter=1),
+        variant="inspection",
         # A department does not see an inspection before it is finalized: 404 (issue 12).
         A=(200, 200, 404, 404, 404, 404, 401),
         B=(200, 404, 404, 404, 404, 404, 401),

@@ -2,8 +2,8 @@
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,7 +19,7 @@ from scoring.api.serializers import (
     ResultSerializer,
 )
 from scoring.filters import AssessmentFilter
-from scoring.models import Assessment, Rating
+from scoring.models import Assessment, Chapter, Rating
 from workspace import services
 
 
@@ -108,3 +108,31 @@ class AssessmentViewSet(
         )
         rating.assessment = assessment  # for weighted_score, without another query
         return Response(RatingSerializer(rating).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: inline_serializer(
+                "ChapterRestMet",
+                fields={
+                    "chapter": serializers.IntegerField(),
+                    "rated": serializers.ListField(child=serializers.CharField()),
+                },
+            )
+        },
+    )
+    @action(detail=True, methods=["post"], url_path=r"chapters/(?P<chapter>[0-9]{1,4})/rest-met")
+    def chapter_rest_met(self, request: Request, pk: str | None = None, chapter: str = "") -> Response:
+        """Rate every still-unrated criterion of the chapter 达标 (★ items and unmet suggestions aside), all or none."""
+        assessment = self.get_object()
+        number = int(chapter)
+        if not Chapter.objects.filter(standard_id=assessment.standard_id, number=number).exists():
+            return Response(
+                {
+                    "detail": _("标准 %(standard)s 中没有第 %(n)s 章。")
+                    % {"standard": assessment.standard.code, "n": number}
+                },
+                status=status.HTTP_404_NOT_FOUND,
+            )
+        done = services.chapter_rest_met(actor=signed_in(request.user), assessment=assessment, chapter_number=number)
+        return Response({"chapter": number, "rated": [r.criterion.code for r in done]})
