@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.conftest import css_id
+from tests.browser.conftest import css_id, open_details
 from tests.browser.test_self_assessment import PageFor
 from tests.conftest import Cast
 from tests.evidence.conftest import PNG_BYTES
@@ -44,6 +44,7 @@ def test_a_failed_upload_says_so_at_the_upload_control_and_leaves_the_rating_alo
     assessment = AssessmentFactory(hospital=cast.hospital_a)
     page = page_for("head_a")
     page.goto(f"/assessments/{assessment.pk}/chapters/1/")
+    open_details(page, CODE)  # the upload control is in the criterion's details
 
     def fail(route: Route) -> None:
         if failure == "network":
