@@ -100,6 +100,12 @@ def team_of(assessment: Assessment) -> Team | None:
     return assessment.__dict__[_TEAM]
 
 
+def prime_team(assessment: Assessment, team: Team | None) -> None:
+    """Give the assessment object its round team when the caller read it already (a page about many
+    assessments reads every team in one query), so the questions below ask nothing more."""
+    assessment.__dict__[_TEAM] = team
+
+
 # --- the questions ----------------------------------------------------------------------------------
 
 
