@@ -1,8 +1,8 @@
 """Who may attach, remove and review evidence on an assessment they can already see.
 
 Visibility (404) comes from the scoping selectors; the rules are scoring's one table
-(`scoring.permissions`): attaching evidence goes with rating the criterion, reviewing it
-with reviewing the assessment. `may_*` ask about the role only; `can_*` also ask whether
+(`scoring.permissions`): attaching evidence is its `ATTACH` (on a round's team, on one's own
+chapters), reviewing it goes with reviewing the assessment. `may_*` ask about the role only; `can_*` also ask whether
 the assessment's status allows the action now, which is what a template needs to know.
 """
 
@@ -16,8 +16,8 @@ def may_attach(user: AnyUser, assessment: Assessment, criterion: Criterion | Non
     """Those who rate an assessment (the criterion, if given) upload and remove its evidence."""
     if criterion is not None:
         # In an inspection round, a team inspector only works on the chapters they were given.
-        return scoring_permissions.may_rate_criterion(user, assessment, criterion)
-    return scoring_permissions.may(user, assessment, Action.RATE)
+        return scoring_permissions.may_attach_criterion(user, assessment, criterion)
+    return scoring_permissions.may(user, assessment, Action.ATTACH)
 
 
 def may_review(user: AnyUser, assessment: Assessment) -> bool:
@@ -30,7 +30,7 @@ def can_upload(user: AnyUser, assessment: Assessment) -> bool:
 
     For a returned assessment the page offers upload only on the returned criteria.
     """
-    return Action.RATE in scoring_permissions.allowed_actions(user, assessment)
+    return Action.ATTACH in scoring_permissions.allowed_actions(user, assessment)
 
 
 def can_review(user: AnyUser, assessment: Assessment) -> bool:

@@ -43,3 +43,18 @@ def evidence_awaiting_review(assessment: Assessment) -> list[Evidence]:
         .select_related("criterion__item__chapter")
         .order_by("criterion__position", "uploaded_at", "id")
     )
+
+
+def awaiting_review_by_assessment(assessment_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
+    """For each given assessment with files awaiting review: how many, and the code of the first such
+    criterion in the standard's order (where the reviewer starts), in one query."""
+    found: dict[int, tuple[int, str]] = {}
+    rows = (
+        Evidence.objects.filter(assessment_id__in=list(assessment_ids), review_status=ReviewStatus.PENDING)
+        .order_by("assessment_id", "criterion__position", "id")
+        .values_list("assessment_id", "criterion__code")
+    )
+    for assessment_id, code in rows:
+        count, first = found.get(assessment_id, (0, code))
+        found[assessment_id] = (count + 1, first)
+    return found

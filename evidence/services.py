@@ -142,13 +142,17 @@ def evidence_delete(*, actor: User, evidence: Evidence) -> None:
 
 
 def evidence_review(*, actor: User, evidence: Evidence, decision: str, reason: str = "") -> Evidence:
-    """Accept or reject one file of a submitted assessment (inspectors, qc_admin); a rejection must say why.
+    """Accept or reject one file of a submitted self-assessment (inspectors, qc_admin); a rejection must say why.
+
+    The inspectors' own files on an inspection are refused (400): nobody reviews them.
 
     A rejected file of a self-assessment means the department must supply another, which it can do only
     on a returned criterion: the rejection also returns the criterion (scoring's `criterion_return`, in the
     same transaction and audited, with the rejection's reason), unless it is returned already.
     """
     evidence_review_authorize(actor=actor, assessment=evidence.assessment)
+    if evidence.assessment.kind == AssessmentKind.INSPECTION:
+        raise ValidationError({"decision": inspection_evidence_not_reviewed(evidence)})
     with transaction.atomic():
         locked = _locked_for_update(evidence.assessment)
         require_status(locked, Action.REVIEW, _("只有已提交、尚未定稿的评审可以审核佐证材料。"))
@@ -182,6 +186,13 @@ def evidence_review(*, actor: User, evidence: Evidence, decision: str, reason: s
         if decision == ReviewStatus.REJECTED and locked.kind == AssessmentKind.SELF:
             _return_for_another_file(actor, locked, current)
     return current
+
+
+def inspection_evidence_not_reviewed(evidence: Evidence) -> str:
+    """Why an inspection's file cannot be accepted or rejected: it is the inspectors' own record, not the department's."""
+    return _("“%(name)s”是检查组在现场检查中上传的佐证，不需审核：只审核科室提交的佐证材料。") % {
+        "name": evidence.original_name
+    }
 
 
 def _return_for_another_file(actor: User, assessment: Assessment, evidence: Evidence) -> None:

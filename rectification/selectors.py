@@ -1,6 +1,9 @@
 """Reads of rectification items and their files, scoped to what the asking user may see."""
 
-from django.db.models import Q, QuerySet
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import HOSPITAL_ROLES, Role, User
@@ -54,3 +57,22 @@ def default_owner(hospital_id: int) -> User | None:
     """The hospital's department head when there is exactly one, else nobody (the QC side assigns)."""
     heads = list(department_people(hospital_id).filter(role=Role.DEPARTMENT_HEAD)[:2])
     return heads[0] if len(heads) == 1 else None
+
+
+def due_counts(user: AnyUser, *, soon: int = 14) -> dict[str, Any]:
+    """The user's items that call for action, counted in one query: the department's open items overdue
+    or due within `soon` days, items awaiting verification; and each group's only item when it has one."""
+    today = timezone.localdate()
+    visible = rectification_items_visible_to(user)
+    open_items = Q(status=ItemStatus.OPEN)
+    groups = {
+        "overdue": open_items & Q(due_date__lt=today),
+        "due_soon": open_items & Q(due_date__gte=today, due_date__lte=today + timedelta(days=soon)),
+        "answered": Q(status=ItemStatus.ANSWERED),
+    }
+    counts = visible.aggregate(
+        **{name: Count("id", filter=q) for name, q in groups.items()},
+        **{f"{name}_id": Min("id", filter=q) for name, q in groups.items()},
+        soonest=Min("due_date", filter=groups["due_soon"]),
+    )
+    return counts

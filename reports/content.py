@@ -187,6 +187,15 @@ def _criteria(
             .annotate(n=Count("id"))
             .values_list("criterion_id", "n")
         )
+    # The inspectors' own files (photos taken on site), listed by name under their criterion: "检 N".
+    inspection_files: dict[int, list[str]] = {}
+    if assessment.kind == AssessmentKind.INSPECTION:
+        for criterion_id, name in (
+            Evidence.objects.filter(assessment=assessment)
+            .order_by("uploaded_at", "id")
+            .values_list("criterion_id", "original_name")
+        ):
+            inspection_files.setdefault(criterion_id, []).append(name)
     by_item: dict[int, list[dict[str, Any]]] = {}
     for c in criteria:
         r = ratings.get(c.pk)
@@ -209,6 +218,7 @@ def _criteria(
                 "weighted_score": fmt(weighted[c.code]) if c.code in weighted else "",
                 "remark": r.remark if r else "",
                 "evidence": evidence.get(c.pk, 0),
+                "inspection_files": inspection_files.get(c.pk, []),
             }
         )
     out = []

@@ -5,11 +5,17 @@ An assessment's report is visible to whoever sees the assessment (the one hospit
 sees them. Anything else answers 404.
 """
 
-from django.db.models import Count, Q, QuerySet
+import datetime
 
-from accounts.models import User
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import ngettext
+
+from accounts.models import HOSPITAL_ROLES, User
 from accounts.selectors import hospital_ids_visible_to
 from accounts.typing import AnyUser
+from common.next_steps import NextStep
 from rounds.models import RoundHospital
 from scoring.selectors import assessments_visible_to
 
@@ -88,3 +94,29 @@ def left_out_of(job: ReportJob, children: list[ReportJob]) -> list[str]:
         .order_by("hospital__level", "hospital__name")
     )
     return list(entries.values_list("hospital__name", flat=True))
+
+
+READY_DAYS = 30  # a report finished within this many days counts as news on the home page
+READY_MAX = 99  # counted up to this many (one query, however many there are)
+
+
+def ready_report_steps(user: AnyUser, today: datetime.date) -> list[NextStep]:
+    """The home page's "reports ready" step: finished reports of the last READY_DAYS days (one query).
+
+    A department hears of every finished report of its hospital it may see; the QC side of those it asked for.
+    """
+    if not isinstance(user, User) or not user.is_active:
+        return []
+    since = datetime.datetime.combine(today - datetime.timedelta(days=READY_DAYS), datetime.time.min)
+    qs = reports_visible_to(user).filter(
+        status=JobStatus.DONE, finished_at__gte=timezone.make_aware(since), parent__isnull=True
+    )
+    if user.effective_role not in HOSPITAL_ROLES:
+        qs = qs.filter(requested_by=user)
+    ids = list(qs.order_by("-finished_at", "-id").values_list("id", flat=True)[:READY_MAX])
+    if not ids:
+        return []
+    count = len(ids)
+    url = reverse("report-detail", args=[ids[0]]) if count == 1 else reverse("report-list")
+    text = ngettext("%(n)d 份报告已生成，可下载", "%(n)d 份报告已生成，可下载", count) % {"n": count}
+    return [NextStep(kind="reports_ready", text=text, count=count, url=url)]

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -27,6 +27,31 @@ def assessment_team(assessment: Assessment) -> Team | None:
         )
     }
     return Team(seats) if seats else None
+
+
+def round_facts(assessment_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """For each given assessment in a round: its round's dates and its hospital's team, in two queries.
+
+    {assessment id: {"round": InspectionRound, "team": Team | None}}; an assessment in no round is absent.
+    """
+    ids = list(assessment_ids)
+    if not ids:
+        return {}
+    entries = list(
+        RoundHospital.objects.filter(Q(self_assessment_id__in=ids) | Q(inspection_id__in=ids)).select_related("round")
+    )
+    seats: dict[int, dict[int, TeamSeat]] = {}
+    for entry_id, inspector_id, is_lead, chapters in RoundInspector.objects.filter(
+        entry_id__in=[e.pk for e in entries]
+    ).values_list("entry_id", "inspector_id", "is_lead", "chapters"):
+        seats.setdefault(entry_id, {})[inspector_id] = TeamSeat(is_lead=is_lead, chapters=frozenset(chapters or ()))
+    facts: dict[int, dict[str, Any]] = {}
+    for entry in entries:
+        team = Team(seats[entry.pk]) if entry.pk in seats else None
+        for assessment_id in (entry.self_assessment_id, entry.inspection_id):
+            if assessment_id in ids:
+                facts[assessment_id] = {"round": entry.round, "team": team}
+    return facts
 
 
 def round_entries_visible_to(user: AnyUser) -> QuerySet[RoundHospital]:

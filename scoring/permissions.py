@@ -32,7 +32,8 @@ from .models import Assessment, AssessmentKind, AssessmentStatus, Criterion, Cri
 class Action(StrEnum):
     """What can be done to an assessment. Templates compare with the plain strings ("rate" in allowed)."""
 
-    RATE = "rate"  # rate criteria, attach and remove their evidence, import a score sheet
+    RATE = "rate"  # rate criteria, import a score sheet
+    ATTACH = "attach"  # attach and remove evidence on a criterion one rates (the department's, or the inspectors' own)
     SUBMIT = "submit"  # submit, or resubmit after a return
     REVIEW = "review"  # accept or reject evidence files, return criteria to the department
     FINALIZE = "finalize"  # lock the result
@@ -48,18 +49,20 @@ class Seat(StrEnum):
     STAFF = "staff"  # the assessed hospital's department staff
 
 
-RATE, SUBMIT, REVIEW, FINALIZE, REOPEN = Action.RATE, Action.SUBMIT, Action.REVIEW, Action.FINALIZE, Action.REOPEN
+RATE, ATTACH, SUBMIT, REVIEW = Action.RATE, Action.ATTACH, Action.SUBMIT, Action.REVIEW
+FINALIZE, REOPEN = Action.FINALIZE, Action.REOPEN
 SELF, INSPECTION = AssessmentKind.SELF, AssessmentKind.INSPECTION
 
-# Who may, by kind of assessment and seat. Departments rate and submit their self-assessment; the QC
-# side reviews and finalizes it. Inspectors and the QC centre do all of an inspection.
+# Who may, by kind of assessment and seat. Departments rate and submit their self-assessment, with their
+# evidence; the QC side reviews and finalizes it. Inspectors and the QC centre do all of an inspection,
+# attaching their own evidence (a photo taken on site) to the criteria they rate.
 ROLE_MAY: dict[tuple[str, Seat], frozenset[Action]] = {
-    (SELF, Seat.HEAD): frozenset({RATE, SUBMIT}),
-    (SELF, Seat.STAFF): frozenset({RATE}),
+    (SELF, Seat.HEAD): frozenset({RATE, ATTACH, SUBMIT}),
+    (SELF, Seat.STAFF): frozenset({RATE, ATTACH}),
     (SELF, Seat.INSPECTOR): frozenset({REVIEW, FINALIZE}),
     (SELF, Seat.QC_ADMIN): frozenset({REVIEW, FINALIZE}),
-    (INSPECTION, Seat.INSPECTOR): frozenset({RATE, SUBMIT, REVIEW, FINALIZE}),
-    (INSPECTION, Seat.QC_ADMIN): frozenset({RATE, SUBMIT, REVIEW, FINALIZE, REOPEN}),
+    (INSPECTION, Seat.INSPECTOR): frozenset({RATE, ATTACH, SUBMIT, REVIEW, FINALIZE}),
+    (INSPECTION, Seat.QC_ADMIN): frozenset({RATE, ATTACH, SUBMIT, REVIEW, FINALIZE, REOPEN}),
 }
 
 # What only a round's lead (or, in a team without a lead, any member) may do among an inspector's actions.
@@ -67,9 +70,9 @@ LEAD_ACTIONS = frozenset({SUBMIT, REVIEW, FINALIZE})
 
 # What each status admits, whoever asks.
 STATUS_ALLOWS: dict[str, frozenset[Action]] = {
-    AssessmentStatus.DRAFT: frozenset({RATE, SUBMIT}),
+    AssessmentStatus.DRAFT: frozenset({RATE, ATTACH, SUBMIT}),
     AssessmentStatus.SUBMITTED: frozenset({REVIEW, FINALIZE, REOPEN}),
-    AssessmentStatus.RETURNED: frozenset({RATE, SUBMIT, REVIEW}),  # RATE: the returned criteria only
+    AssessmentStatus.RETURNED: frozenset({RATE, ATTACH, SUBMIT, REVIEW}),  # RATE, ATTACH: the returned criteria only
     AssessmentStatus.FINALIZED: frozenset(),
 }
 
@@ -95,6 +98,12 @@ def team_of(assessment: Assessment) -> Team | None:
             (team for lookup in hooks.team_lookups() if (team := lookup(assessment)) is not None), None
         )
     return assessment.__dict__[_TEAM]
+
+
+def prime_team(assessment: Assessment, team: Team | None) -> None:
+    """Give the assessment object its round team when the caller read it already (a page about many
+    assessments reads every team in one query), so the questions below ask nothing more."""
+    assessment.__dict__[_TEAM] = team
 
 
 # --- the questions ----------------------------------------------------------------------------------
@@ -172,6 +181,18 @@ def rateable_chapters(user: AnyUser, assessment: Assessment) -> frozenset[int] |
 def may_rate_criterion(user: AnyUser, assessment: Assessment, criterion: Criterion) -> bool:
     """The user may rate the assessment and, on a round's team, this criterion's chapter."""
     if not may(user, assessment, RATE):
+        return False
+    allowed = rateable_chapters(user, assessment)
+    return allowed is None or criterion.item.chapter.number in allowed
+
+
+def may_attach_criterion(user: AnyUser, assessment: Assessment, criterion: Criterion) -> bool:
+    """The user may attach evidence to the assessment and, on a round's team, to this criterion's chapter.
+
+    The team's rule is rating's: the lead (and a member given no chapters) on every chapter, a member
+    given chapters on those only, an inspector off the team on none.
+    """
+    if not may(user, assessment, ATTACH):
         return False
     allowed = rateable_chapters(user, assessment)
     return allowed is None or criterion.item.chapter.number in allowed

@@ -54,6 +54,9 @@ def _entries(
         else {}
     )
     evidence = evidence_by_criterion(department, ids) if department.kind == AssessmentKind.SELF else {}
+    # The inspectors' own files (a photo taken on site) stand beside the department's on an inspection.
+    inspection = assessment.kind == AssessmentKind.INSPECTION
+    inspection_evidence = evidence_by_criterion(assessment, ids) if inspection else {}
     open_returns = {
         r.criterion_id: r
         for r in CriterionReturn.objects.filter(assessment=department, criterion_id__in=ids, status=ReturnStatus.OPEN)
@@ -65,6 +68,7 @@ def _entries(
     chapters = scoring_permissions.rateable_chapters(user, assessment) if rates else frozenset()
     department_actions = actions if department is assessment else scoring_permissions.allowed_actions(user, department)
     upload = department is assessment and rates
+    attach = inspection and Action.ATTACH in actions
     # Once the inspection is finalized, everything about the pair is locked.
     closed = assessment.status == AssessmentStatus.FINALIZED
     review = not closed and department.kind == AssessmentKind.SELF and Action.REVIEW in department_actions
@@ -103,6 +107,9 @@ def _entries(
                 "evidence": evidence.get(c.pk, []),
                 "evidence_assessment": department if department.kind == AssessmentKind.SELF else None,
                 "can_upload": upload and editable,
+                "inspection_evidence": inspection_evidence.get(c.pk, []),
+                # Attaching goes with rating this criterion (a round team member's chapters only).
+                "can_attach": attach and editable,
                 "can_review": review,
                 "open_return": open_returns.get(c.pk),
                 "can_return": review and c.pk not in open_returns,

@@ -42,6 +42,7 @@ from scoring.selectors import assessments_visible_to, assessments_with_progress,
 
 from . import selectors, services
 from .forms import AssessmentCreateForm, CriterionReturnForm, RatingForm
+from .home import next_steps
 
 
 @require_GET
@@ -53,6 +54,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         context.update(
             {
                 "rows": rows,
+                "steps": next_steps(request.user, rows),
                 "todo": [r for r in rows if r["assessment"].status != "finalized"],
                 "can_create": permissions.creatable_kinds(request.user),
                 "hospitals": hospitals_visible_to(request.user),

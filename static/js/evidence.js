@@ -60,8 +60,11 @@
     event.stopPropagation();
     const bar = form.querySelector(".evidence-progress");
     if (bar) bar.hidden = true;
-    const input = form.querySelector('input[type="file"]');
-    const files = Array.from((input && input.files) || []).map((file) => `“${file.name}”`).join("、");
+    // Every picker of the form (the inspectors' has a camera and a file chooser).
+    const files = Array.from(form.querySelectorAll('input[type="file"]'))
+      .flatMap((input) => Array.from(input.files || []))
+      .map((file) => `“${file.name}”`)
+      .join("、");
     const text =
       event.type === "htmx:sendError"
         ? form.dataset.offlineText

@@ -323,6 +323,13 @@ def _evidence_upload(cast: Cast) -> HttpResponseBase:
     return browser(cast.head_a).post(f"/assessments/{assessment.pk}/criteria/1.1-1-1/evidence/", {"files": [pdf()]})
 
 
+def _inspection_evidence_upload(cast: Cast) -> HttpResponseBase:
+    assessment = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.INSPECTION)
+    return browser(cast.inspector).post(
+        f"/assessments/{assessment.pk}/criteria/1.1-1-1/inspection-evidence/", {"files": [pdf()]}
+    )
+
+
 def _evidence_delete(cast: Cast) -> HttpResponseBase:
     return browser(cast.head_a).post(f"/evidence/{evidence_of_a(cast).pk}/delete/")
 
@@ -545,6 +552,7 @@ RECIPES: dict[tuple[str, str], Callable[[Cast], HttpResponseBase]] = {
     ("assessment-reopen", "POST"): _assessment_reopen,
     ("assessment-sheet-import", "POST"): _sheet_import,
     ("evidence-upload", "POST"): _evidence_upload,
+    ("inspection-evidence-upload", "POST"): _inspection_evidence_upload,
     ("evidence-delete", "POST"): _evidence_delete,
     ("evidence-review", "POST"): _evidence_review,
     ("rectification-answer", "POST"): _rectification_answer,

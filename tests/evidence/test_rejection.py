@@ -91,7 +91,8 @@ def test_a_refused_rejection_returns_nothing(cast: Cast) -> None:
     assert evidence.review_status == ReviewStatus.PENDING
 
 
-def test_rejecting_an_inspections_own_file_only_marks_it(cast: Cast) -> None:
+def test_an_inspections_own_file_is_not_rejected_and_returns_nothing(cast: Cast) -> None:
+    # The inspectors' own evidence is never reviewed (issue 13, point 5): the rejection is refused.
     inspection = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.INSPECTION)
     [evidence] = attach(cast.inspector, inspection)
     rate_all(inspection)
@@ -99,7 +100,8 @@ def test_rejecting_an_inspections_own_file_only_marks_it(cast: Cast) -> None:
     response = browser(cast, "inspector").post(
         f"/evidence/{evidence.pk}/review/", {"decision": "rejected", "reason": "模糊"}
     )
-    assert response.status_code == 302
+    assert response.status_code == 400
+    assert "不需审核" in response.content.decode()
     evidence.refresh_from_db()
-    assert evidence.review_status == ReviewStatus.REJECTED
+    assert evidence.review_status == ReviewStatus.PENDING
     assert not CriterionReturn.objects.filter(assessment=inspection).exists()

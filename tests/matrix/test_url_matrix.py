@@ -495,6 +495,39 @@ ROWS: list[Row] = [
         A=(OK, OK, 404, 403, 403, 404, LOGIN),
         B=(OK, 404, 404, 404, 404, 403, LOGIN),
     ),
+    # The inspectors' own evidence on an inspection (issue 13): attached and removed by those who rate it,
+    # seen by whoever sees the inspection (a department only once it is finalized), reviewed by nobody (400).
+    row(
+        "inspection-evidence-upload",
+        "POST",
+        obj("inspection_draft", code=CRITERION),
+        A=(OK, OK, 404, 404, 404, 404, LOGIN),
+        B=(OK, 404, 404, 404, 404, 404, LOGIN),
+    ),
+    row(
+        "evidence-download",
+        "GET",
+        obj("inspection_evidence_draft", "evidence_id"),
+        variant="inspection",
+        A=(200, 200, 404, 404, 404, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 404, LOGIN),
+    ),
+    row(
+        "evidence-delete",
+        "POST",
+        obj("inspection_evidence_draft", "evidence_id"),
+        variant="inspection",
+        A=(OK, OK, 404, 404, 404, 404, LOGIN),
+        B=(OK, 404, 404, 404, 404, 404, LOGIN),
+    ),
+    row(
+        "evidence-review",
+        "POST",
+        obj("inspection_evidence_submitted", "evidence_id"),
+        variant="inspection",
+        A=(400, 400, 404, 404, 404, 404, LOGIN),
+        B=(400, 404, 404, 404, 404, 404, LOGIN),
+    ),
     # --- rectification --------------------------------------------------------------------------
     row("rectification-list", "GET", _=SIGNED_IN_200),
     row(

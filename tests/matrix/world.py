@@ -60,6 +60,8 @@ class Objects:
     inspection_submitted: Assessment
     evidence_draft: Evidence
     evidence_submitted: Evidence
+    inspection_evidence_draft: Evidence  # the inspectors' own file on the draft inspection (issue 13)
+    inspection_evidence_submitted: Evidence  # and on the submitted one
     item: RectificationItem
     item_evidence: RectificationEvidence
     round: InspectionRound
@@ -102,6 +104,9 @@ def _build(cast: Cast, target: str) -> Objects:
     self_submitted = assessment_submit(actor=head, assessment=self_submitted)
 
     inspection_draft = AssessmentFactory.create(hospital=hospital, kind=AssessmentKind.INSPECTION, year=YEAR)
+    [inspection_evidence_draft] = evidence_upload(
+        actor=qc, assessment=inspection_draft, criterion=criterion(), files=[pdf("现场.pdf")]
+    )
     inspection_final = AssessmentFactory.create(hospital=hospital, kind=AssessmentKind.INSPECTION, year=YEAR - 1)
     RatingFactory(assessment=inspection_final, criterion=criterion("1.2-1-1"), rating="unmet")
     rate_all(inspection_final)
@@ -109,6 +114,9 @@ def _build(cast: Cast, target: str) -> Objects:
         actor=qc, assessment=assessment_submit(actor=qc, assessment=inspection_final)
     )
     inspection_submitted = AssessmentFactory.create(hospital=hospital, kind=AssessmentKind.INSPECTION, year=YEAR - 3)
+    [inspection_evidence_submitted] = evidence_upload(
+        actor=qc, assessment=inspection_submitted, criterion=criterion(), files=[pdf("现场.pdf")]
+    )
     rate_all(inspection_submitted)
     inspection_submitted = assessment_submit(actor=qc, assessment=inspection_submitted)
     items = list(RectificationItem.objects.filter(assessment=inspection_final)) or rectification_plan_create(
@@ -160,6 +168,8 @@ def _build(cast: Cast, target: str) -> Objects:
         inspection_submitted=inspection_submitted,
         evidence_draft=evidence_draft,
         evidence_submitted=evidence_submitted,
+        inspection_evidence_draft=inspection_evidence_draft,
+        inspection_evidence_submitted=inspection_evidence_submitted,
         item=item,
         item_evidence=item.evidence.get(),
         round=rnd,
