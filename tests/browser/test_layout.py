@@ -293,6 +293,12 @@ def test_every_page_fits_both_widths_keeps_its_navigation_on_one_line_and_passes
                         "(not an HTML page: list it in NOT_WALKED with the reason)"
                     )
                     continue
+                # The workspace's first criterion unfolded: its details (wording, suggestions, remark, the
+                # evidence with its review and upload, the return form) are checked and shown too.
+                details = page.locator("details.crit-more > summary")
+                if details.count():
+                    details.first.click()
+                    page.wait_for_load_state("networkidle")
                 for width, height in SIZES:
                     page.set_viewport_size({"width": width, "height": height})
                     problems += check(page, visit.name, width)
