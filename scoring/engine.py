@@ -123,6 +123,10 @@ class Result:
     thresholds_met: list[str]
     next_threshold: NextThreshold | None
     weighted_scores: dict[str, Decimal] = field(default_factory=dict)
+    # The outcome that can no longer change, even while criteria are unrated: "fail" as soon as a ★ item
+    # is unmet (reason "veto"); once complete, the outcome itself. None: still open.
+    outcome_fixed: str | None = None
+    reason: str | None = None
 
 
 def is_half_point(value: Decimal) -> bool:
@@ -236,6 +240,10 @@ def evaluate(
     else:
         outcome = PASS
 
+    outcome_fixed, reason = fixed_outcome(
+        outcome=outcome, veto_failed=bool(veto_failed), total=total, threshold=threshold
+    )
+
     ordered = sorted(thresholds.items(), key=lambda kv: (kv[1], kv[0]))
     thresholds_met = [lvl for lvl, pts in sorted(ordered, key=lambda kv: (-kv[1], kv[0])) if total >= pts]
     next_threshold = next(
@@ -265,7 +273,42 @@ def evaluate(
         thresholds_met=thresholds_met,
         next_threshold=next_threshold,
         weighted_scores=weighted,
+        outcome_fixed=outcome_fixed,
+        reason=reason,
     )
+
+
+def fixed_outcome(
+    *, outcome: str, veto_failed: bool, total: Decimal, threshold: Decimal | None
+) -> tuple[str | None, str | None]:
+    """The outcome that is already certain, and why: (outcome_fixed, reason).
+
+    The standard: "★为基本要求，实行单项否决" — one ★ item unmet fails the assessment whatever the rest,
+    so an incomplete assessment with a ★ item unmet is already ("fail", "veto"). A complete one is fixed
+    at its outcome, with the first reason it fails (veto, below_threshold, no_threshold) or None when it
+    passes. An incomplete one without a ★ miss is still open: (None, None).
+    """
+    if veto_failed:
+        return FAIL, VETO
+    if outcome == INCOMPLETE:
+        return None, None
+    if outcome == PASS:
+        return PASS, None
+    return FAIL, (NO_THRESHOLD if threshold is None else BELOW_THRESHOLD)
+
+
+def with_fixed_outcome(result: Mapping[str, Any]) -> dict[str, Any]:
+    """A result dict (live, or a snapshot frozen before `outcome_fixed` existed) with `outcome_fixed` and `reason`."""
+    data = dict(result)
+    if "outcome_fixed" not in data:
+        threshold = data.get("threshold")
+        data["outcome_fixed"], data["reason"] = fixed_outcome(
+            outcome=str(data.get("outcome")),
+            veto_failed=bool(data.get("veto_failed")),
+            total=Decimal(str(data.get("total", "0"))),
+            threshold=Decimal(str(threshold)) if threshold is not None else None,
+        )
+    return data
 
 
 def result_as_dict(result: Result) -> dict[str, Any]:
@@ -289,6 +332,8 @@ def result_as_dict(result: Result) -> dict[str, Any]:
         "threshold": fmt(result.threshold) if result.threshold is not None else None,
         "threshold_gap": fmt(result.threshold_gap) if result.threshold_gap is not None else None,
         "outcome": result.outcome,
+        "outcome_fixed": result.outcome_fixed,
+        "reason": result.reason,
         "thresholds_met": list(result.thresholds_met),
         "next_threshold": (
             {

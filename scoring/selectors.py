@@ -151,7 +151,7 @@ def assessment_result(assessment: Assessment) -> engine.Result:
 def assessment_result_data(assessment: Assessment) -> dict[str, Any]:
     """The result as shown everywhere: frozen at finalization, computed live before."""
     if assessment.is_finalized and assessment.final_result is not None:
-        return assessment.final_result
+        return engine.with_fixed_outcome(assessment.final_result)
     return engine.result_as_dict(assessment_result(assessment))
 
 

@@ -190,7 +190,21 @@ class ResultSerializer(serializers.Serializer):
     level = serializers.CharField()
     threshold = PointsField(allow_null=True)
     threshold_gap = PointsField(allow_null=True, help_text="Points still missing to the hospital level's threshold.")
-    outcome = serializers.ChoiceField(choices=[engine.INCOMPLETE, engine.FAIL, engine.PASS])
+    outcome = serializers.ChoiceField(
+        choices=[engine.INCOMPLETE, engine.FAIL, engine.PASS],
+        help_text="incomplete until every applicable criterion is rated, whatever is already certain.",
+    )
+    outcome_fixed = serializers.ChoiceField(
+        choices=[engine.FAIL, engine.PASS],
+        allow_null=True,
+        help_text='The outcome that can no longer change: "fail" as soon as a ★ item is unmet, even while '
+        "criteria are unrated; once complete, the outcome; null while still open.",
+    )
+    reason = serializers.ChoiceField(
+        choices=[engine.VETO, engine.BELOW_THRESHOLD, engine.NO_THRESHOLD],
+        allow_null=True,
+        help_text='Why outcome_fixed is "fail": "veto" (a ★ item unmet), "below_threshold", "no_threshold".',
+    )
     thresholds_met = serializers.ListField(child=serializers.CharField())
     next_threshold = NextThresholdSerializer(allow_null=True)
 
