@@ -105,15 +105,18 @@ def total(counts: Iterable[tuple[int, int]]) -> tuple[int, int]:
 
 
 def suggest(rates: Sequence[Rate]) -> str | None:
-    """The rating the linked indicators suggest for a criterion.
+    """The rating the linked indicators suggest for a criterion (issue 14, item 6).
 
-    Any indicator missing its target → 未达标 (a known miss decides, whatever else is missing);
-    otherwise any indicator without data → no suggestion; otherwise → 达标.
+    A rate flagged as too few cases to judge, or without data, makes no definite suggestion, and where
+    several linked indicators feed one criterion (4.2-4-2, 4.2-4-3, 4.2-4-4) one of them without a
+    judgeable rate leaves the criterion without a suggestion, 未达标 included: a miss on one half is not the
+    criterion's verdict while the other half is unknown. Otherwise any indicator missing its target →
+    未达标, all meeting it → 达标.
     """
     if not rates:
         return None
+    if any(r.met is None or r.too_few for r in rates):
+        return None
     if any(r.met is False for r in rates):
         return UNMET
-    if any(r.met is None for r in rates):
-        return None
     return MET
