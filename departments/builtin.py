@@ -12,7 +12,7 @@ from django.db import transaction
 from scoring.models import Criterion, Standard
 
 from . import rules
-from .facts import NUMERIC
+from .facts import CATEGORICAL, NUMERIC
 from .models import CriterionRule
 
 
@@ -23,7 +23,7 @@ def fixture_path(code: str = "cq2011") -> Path:
 def read(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     for i, entry in enumerate(data["rules"]):
-        rules.validate(entry["rule"], NUMERIC, f"rules[{i}]")
+        rules.validate(entry["rule"], NUMERIC, f"rules[{i}]", CATEGORICAL)
     return data
 
 
@@ -36,7 +36,7 @@ def load(data: dict[str, Any]) -> int:
     for entry in data["rules"]:
         CriterionRule.objects.update_or_create(
             criterion=criteria[entry["criterion"]],
-            valid_from=data["valid_from"],
+            valid_from=entry.get("valid_from", data["valid_from"]),
             defaults={"rule": entry["rule"], "note": entry.get("note", "")},
         )
         stored += 1
@@ -44,10 +44,17 @@ def load(data: dict[str, Any]) -> int:
 
 
 def ensure_builtin_rules() -> None:
-    """Load the shipped rules into a database that has none (post_migrate)."""
+    """Load the shipped rules a database lacks (post_migrate): every (criterion, valid_from) of the fixture
+    that has no rule yet is created; a stored rule, shipped or a qc_admin's, is never overwritten. So a rule
+    added to the fixture later (2.3-1-1 and 2.3-1-2, issue 14) reaches a database loaded before it."""
     path = fixture_path()
-    if CriterionRule.objects.exists() or not path.exists():
+    if not path.exists():
         return
     data = read(path)
-    if Standard.objects.filter(code=data["standard"]).exists():
-        load(data)
+    standard = Standard.objects.filter(code=data["standard"]).first()
+    if standard is None:
+        return
+    have = set(CriterionRule.objects.filter(criterion__standard=standard).values_list("criterion__code", "valid_from"))
+    missing = [e for e in data["rules"] if (e["criterion"], e.get("valid_from", data["valid_from"])) not in have]
+    if missing:
+        load({**data, "rules": missing})

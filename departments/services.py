@@ -21,7 +21,7 @@ from common.params import year_in_range
 from scoring.models import Criterion
 
 from . import rules
-from .facts import FACTS, NUMERIC, fact
+from .facts import CATEGORICAL, FACTS, NUMERIC, fact
 from .models import DepartmentProfile, DirectorTitle, ProfileDocument
 
 MAX_COUNT = 10_000_000
@@ -207,7 +207,7 @@ def rule_set(*, actor: User, criterion: Criterion, valid_from: int, rule: Any, n
     if not isinstance(valid_from, int) or isinstance(valid_from, bool) or not year_in_range(valid_from):
         raise ValidationError({"valid_from": [_("起始年度应在 2000–2100 之间。")]})
     try:
-        rules.validate(rule, NUMERIC)
+        rules.validate(rule, NUMERIC, choices=CATEGORICAL)
     except rules.RuleError as exc:
         raise ValidationError({"rule": [str(exc)]}) from exc
     if len(note) > 255:
