@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from departments import rules
 from departments.builtin import ensure_builtin_rules, fixture_path, read
@@ -44,7 +45,8 @@ def test_head_of_department_title(ctx: rules.Context, title: str, met: bool) -> 
 
 
 def test_the_title_sentence_names_the_values_in_chinese() -> None:
-    outcome = judge("2.3-1-1", L3A, director_title="attending")
+    with translation.override("zh-hans"):
+        outcome = judge("2.3-1-1", L3A, director_title="attending")
     assert outcome.text == "科主任职称：应为 主任医师或副主任医师，现为 主治医师，未达标"
 
 
@@ -55,7 +57,8 @@ def test_an_unentered_title_or_certificate_gives_no_suggestion() -> None:
 
 def test_training_certificate() -> None:
     assert judge("2.3-1-2", L3A, director_certified=True).met is True
-    outcome = judge("2.3-1-2", L2A, director_certified=False)
+    with translation.override("zh-hans"):
+        outcome = judge("2.3-1-2", L2A, director_certified=False)
     assert outcome.met is False and "现为 否" in outcome.text
 
 
