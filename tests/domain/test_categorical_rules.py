@@ -24,6 +24,12 @@ L2A = rules.Context(level="2A")
 KEY = rules.Context(level="3B", key_specialty=True)
 
 
+@pytest.fixture(autouse=True)
+def _chinese() -> Any:
+    with translation.override("zh-hans"):
+        yield
+
+
 def judge(code: str, ctx: rules.Context, **facts: Any) -> rules.Outcome:
     return rules.evaluate(RULES[code], facts, ctx, labels())
 
