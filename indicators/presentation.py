@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from common.numbers import fmt
 
 from . import rates, selectors
@@ -54,3 +56,41 @@ def target_text(indicator: Indicator, level: str) -> str:
 def to_float(value: Decimal | None) -> float | None:
     """A Decimal for the chart's JSON (geometry only; the tables print the Decimal)."""
     return None if value is None else float(value)
+
+
+# The seeds by number (../shared/seeds/NNN_*.txt), named as people cite them.
+SEED_DOCUMENTS = {
+    "000": "渝卫发〔2019〕2号",
+    "001": "渝卫医〔2011〕273号",
+    "002": "国卫办医政发〔2025〕12号",
+    "003": "滨海新区手术质量安全提升行动实施方案（2023—2025年）",
+}
+
+
+def _origin_text(origin: dict[str, str]) -> str:
+    if "seed" in origin:
+        return _("引自 %(document)s") % {"document": SEED_DOCUMENTS.get(origin["seed"], origin["seed"])}
+    if "criterion" in origin:
+        return _("由细则 %(code)s 推得") % {"code": origin["criterion"]}
+    return _("种子文件之外：%(document)s") % {"document": origin.get("document", "")}
+
+
+def provenance_line(indicator: Indicator) -> str:
+    """Where the numerator, denominator and target come from, in one short line, e.g.
+    "出处：分子、分母、目标引自 渝卫医〔2011〕273号" or "出处：分子引自 …；分母种子文件之外：《…》"."""
+    parts = {"numerator": _("分子"), "denominator": _("分母"), "target": _("目标")}
+    groups: list[tuple[str, list[str]]] = []
+    for key, label in parts.items():
+        origin = (indicator.provenance or {}).get(key)
+        if not origin:
+            continue
+        text = _origin_text(origin)
+        for shown_text, labels in groups:
+            if shown_text == text:
+                labels.append(label)
+                break
+        else:
+            groups.append((text, [label]))
+    if not groups:
+        return ""
+    return _("出处：%(parts)s") % {"parts": "；".join("、".join(labels) + text for text, labels in groups)}

@@ -243,6 +243,7 @@ def _indicators(assessment: Assessment) -> list[dict[str, Any]]:
                 "rate": shown.text,
                 "counts": shown.counts,
                 "target": presentation.target_text(indicator, hospital.level),
+                "provenance": presentation.provenance_line(indicator),
                 "met": shown.met,
                 "too_few": shown.too_few,
             }
