@@ -29,6 +29,7 @@ class RateShown:
     met: bool | None
     too_few: bool
     no_data: bool
+    previous: str = ""  # last year's rate, beside a "declining year on year" target
 
 
 def shown(rate: rates.Rate | None) -> RateShown | None:
@@ -39,11 +40,16 @@ def shown(rate: rates.Rate | None) -> RateShown | None:
     if rate.value is None:
         return RateShown("", "", counts, None, rate.too_few, True)
     ci = f"{num(rate.low)}–{num(rate.high)}{suffix}" if rate.low is not None and rate.high is not None else ""
-    return RateShown(f"{num(rate.value)}{suffix}", ci, counts, rate.met, rate.too_few, False)
+    previous = ""
+    if rate.previous is not None and rate.previous.value is not None:
+        previous = f"{num(rate.previous.value)}{suffix}"
+    return RateShown(f"{num(rate.value)}{suffix}", ci, counts, rate.met, rate.too_few, False, previous)
 
 
 def target_text(indicator: Indicator, level: str) -> str:
-    """The level's target as people write it, e.g. ≥93%, ≤0.001%; empty when there is none."""
+    """The level's target as people write it, e.g. ≥93%, ≤0.001%, 逐年下降; empty when there is none."""
+    if indicator.target_kind == rates.DECLINING:
+        return _("逐年下降")
     target = selectors.target_for(indicator, level)
     if target is None:
         return ""
