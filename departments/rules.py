@@ -13,6 +13,12 @@ A rule is plain JSON, stored with its criterion (`CriterionRule.rule`):
   over a categorical fact (a choice such as the head of department's title, or a yes/no flag): met when the
   fact's value is V, or one of the values. The values must be the fact's own choices (`validate` checks them).
 - ``{"all": [rule, ...]}`` and ``{"any": [rule, ...]}``.
+- ``{"encouraged": {"levels": ["2A", "2B"], "text": T, "rule": R}}``: at those levels the item is encouraged,
+  not required (seed 001: "二级医院提倡开展，三级医院必须开展"): R met is met, R unmet is no verdict, worded T
+  ("二级医院提倡，不作要求") with R's shortfall beneath. Elsewhere it is R. The rules file states this once
+  (its ``encouraged`` block) and the loader wraps each listed criterion's rule.
+- ``{"info": {"fact": F, "per": G, "label": L}}``: the ratio G : F as information ("1:2.3"), never a verdict
+  (an ``all`` skips it), e.g. the 1:2 that 2.1-1's remark cites.
 - ``{"by_level": {"key": rule, "3A": rule, "3": rule, "default": rule}}``: the variant for a key-specialty
   department first, then the exact level, then the tier ("3" or "2"), then ``default``; ``null`` or no
   variant means the standard asks nothing of that hospital.
@@ -38,6 +44,7 @@ from common.numbers import fmt as fmt_decimal
 LEVELS = ("3A", "3B", "2A", "2B")
 VARIANT_KEYS = frozenset({"key", *LEVELS, "3", "2", "default"})
 CATEGORICAL_KINDS = ("equals", "one_of")
+LEVEL_SET = frozenset(LEVELS)
 Number = int | Decimal
 
 
@@ -63,6 +70,8 @@ class Outcome:
     # Nothing is asked (no beds to staff, no variant for the level): unlike missing data, a combination
     # of rules skips it, so an alternative that does not apply cannot keep another from deciding.
     na: bool = False
+    # For ``any``: the alternative that was met (2.1-1 shows which staffing method counts).
+    chosen: Outcome | None = None
 
     @property
     def suggestion(self) -> str | None:
@@ -249,6 +258,23 @@ def _categorical(kind: str, spec: Mapping[str, Any], facts: _Facts) -> Outcome:
     return Outcome(met, text)
 
 
+def _encouraged(spec: Mapping[str, Any], facts: _Facts, ctx: Context) -> Outcome:
+    inner = _evaluate(spec["rule"], facts, ctx)
+    if ctx.level in spec["levels"] and inner.met is False:
+        return Outcome(None, str(spec["text"]), parts=(inner,), na=True)
+    return inner
+
+
+def _info(spec: Mapping[str, Any], facts: _Facts) -> Outcome:
+    label = spec.get("label") or facts.label(spec["fact"])
+    have, per = facts.get(spec["fact"]), facts.get(spec["per"])
+    if have is None or per is None or per == 0 or have == 0:
+        return Outcome(None, _("%(label)s：无法计算（仅供参考）") % {"label": label}, na=True)
+    ratio = Decimal(have.numerator * per.denominator) / Decimal(have.denominator * per.numerator)
+    values = {"label": label, "ratio": fmt_decimal(ratio.quantize(Decimal("0.01")))}
+    return Outcome(None, _("%(label)s：现为 1:%(ratio)s（仅供参考，不计入评定）") % values, na=True)
+
+
 def _variant(variants: Mapping[str, Any], ctx: Context) -> Any:
     for key in (("key",) if ctx.key_specialty else ()) + (ctx.level, ctx.level[:1], "default"):
         if key in variants:
@@ -274,6 +300,10 @@ def _evaluate(rule: Mapping[str, Any], facts: _Facts, ctx: Context) -> Outcome:
         return _step(spec, facts)
     if kind in CATEGORICAL_KINDS:
         return _categorical(kind, spec, facts)
+    if kind == "encouraged":
+        return _encouraged(spec, facts, ctx)
+    if kind == "info":
+        return _info(spec, facts)
     if kind == "by_level":
         chosen = _variant(spec, ctx)
         if chosen is None:
@@ -291,7 +321,7 @@ def _evaluate(rule: Mapping[str, Any], facts: _Facts, ctx: Context) -> Outcome:
     met = True if True in known else (None if len(known) < len(applicable) else False)
     best = next((p for p in parts if p.met), None)
     text = _("满足以下任一项即可") if best is None else _("满足其一：%(text)s") % {"text": best.text}
-    return Outcome(met, text, parts=() if best is not None else parts)
+    return Outcome(met, text, parts=() if best is not None else parts, chosen=best)
 
 
 # --------------------------------------------------------------- validate --
@@ -306,7 +336,9 @@ def validate(
     those facts and those values, and the numeric kinds only `facts`.
     """
     if not isinstance(rule, dict) or len(rule) != 1:
-        raise RuleError(path, _("规则应是只有一个键的对象：needs、step、equals、one_of、all、any 或 by_level。"))
+        raise RuleError(
+            path, _("规则应是只有一个键的对象：needs、step、equals、one_of、all、any、by_level、encouraged 或 info。")
+        )
     ((kind, spec),) = rule.items()
     here = f"{path}.{kind}" if path else kind
     known = set(facts)
@@ -382,6 +414,28 @@ def validate(
                     _("“%(v)s”不是“%(name)s”的取值，应为：%(allowed)s")
                     % {"v": v, "name": spec["fact"], "allowed": "、".join(str(a) for a in allowed)},
                 )
+        return
+    if kind == "encouraged":
+        if (
+            not isinstance(spec, dict)
+            or {"levels", "text", "rule"} - set(spec)
+            or set(spec) - {"levels", "text", "rule"}
+        ):
+            raise RuleError(here, _("encouraged 需要且只能有 levels、text 和 rule。"))
+        levels = spec["levels"]
+        if not isinstance(levels, list) or not levels or not set(levels) <= LEVEL_SET:
+            raise RuleError(
+                f"{here}.levels", _("levels 应是医院等级（%(levels)s）的非空列表。") % {"levels": "/".join(LEVELS)}
+            )
+        if not isinstance(spec["text"], str) or not spec["text"].strip() or len(spec["text"]) > 100:
+            raise RuleError(f"{here}.text", _("text 应是 1–100 个字符的说明。"))
+        validate(spec["rule"], facts, f"{here}.rule", choices)
+        return
+    if kind == "info":
+        if not isinstance(spec, dict) or {"fact", "per"} - set(spec) or set(spec) - {"fact", "per", "label"}:
+            raise RuleError(here, _("info 需要 fact 和 per（可选 label）。"))
+        fact(spec["fact"], f"{here}.fact")
+        fact(spec["per"], f"{here}.per")
         return
     if kind in ("all", "any"):
         if not isinstance(spec, list) or not spec:
