@@ -67,6 +67,7 @@ class CriterionSpec:
     veto: bool = False
     applies_to: str = APPLIES_ALL
     key_specialty_weight: Decimal = ONE
+    not_applicable_levels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,8 +135,11 @@ def is_half_point(value: Decimal) -> bool:
     return value.is_finite() and (value / HALF) == (value / HALF).to_integral_value()
 
 
-def applies(criterion: CriterionSpec, *, key_specialty: bool) -> bool:
-    """Key-only criteria apply only to key-specialty departments; the rest apply to all."""
+def applies(criterion: CriterionSpec, *, key_specialty: bool, level: str | None = None) -> bool:
+    """Key-only criteria apply only to key-specialty departments; the rest apply to all, except at a hospital
+    level the criterion is marked not applicable to (`not_applicable_levels`)."""
+    if level is not None and level in criterion.not_applicable_levels:
+        return False
     return criterion.applies_to != APPLIES_KEY_SPECIALTY or key_specialty
 
 
@@ -191,7 +195,8 @@ def evaluate(
 
     Ratings of criteria that do not apply to the department are ignored.
     Chapter and item maxima are the weighted sums of their applicable criteria,
-    so a well-formed standard totals its nominal points for every department.
+    so a well-formed standard totals its nominal points for every department, less the points of criteria
+    not applicable at its level (the level's threshold stays as the standard sets it).
     """
     chapter_titles = {c.key: c.title for c in chapters}
     item_titles = {i.key: i.title for i in items}
@@ -211,7 +216,7 @@ def evaluate(
         chapter_max.setdefault(ch_key, ZERO)
         item_score.setdefault(criterion.item, ZERO)
         item_max.setdefault(criterion.item, ZERO)
-        if not applies(criterion, key_specialty=key_specialty):
+        if not applies(criterion, key_specialty=key_specialty, level=level):
             continue
         applicable += 1
         w = weight(criterion, key_specialty=key_specialty)

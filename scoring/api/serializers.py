@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -47,6 +48,7 @@ class CriterionSerializer(serializers.ModelSerializer):
             "veto",
             "applies_to",
             "key_specialty_weight",
+            "not_applicable_levels",
         ]
         read_only_fields = fields
 
@@ -56,8 +58,20 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class CriterionVetoSerializer(serializers.Serializer):
-    veto = serializers.BooleanField()
+    veto = serializers.BooleanField(required=False)
+    not_applicable_levels = serializers.ListField(
+        child=serializers.ChoiceField(choices=["3A", "3B", "2A", "2B"]),
+        required=False,
+        allow_empty=True,
+        help_text="Hospital levels the criterion does not apply to (excluded from the applicable count and the "
+        "maximum there; thresholds unchanged). Changing it needs a reason.",
+    )
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    def validate(self, attrs: dict) -> dict:
+        if "veto" not in attrs and "not_applicable_levels" not in attrs:
+            raise serializers.ValidationError({"veto": _("veto 或 not_applicable_levels 至少给出一个。")})
+        return attrs
 
 
 class ItemSerializer(serializers.ModelSerializer):
