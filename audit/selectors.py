@@ -33,6 +33,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "evidence.delete": gettext_lazy("删除佐证材料"),
     "evidence.review": gettext_lazy("审核佐证材料"),
     "criterion.veto": gettext_lazy("修改单项否决"),
+    "criterion.not_applicable": gettext_lazy("修改细则不适用的医院等级"),
     "rectification.create": gettext_lazy("生成整改项"),
     "rectification.assign": gettext_lazy("指派整改"),
     "rectification.evidence_upload": gettext_lazy("上传整改材料"),

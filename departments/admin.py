@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from audit.admin import AuditedModelAdmin
 
 from . import rules
-from .facts import NUMERIC
+from .facts import CATEGORICAL, NUMERIC
 from .models import CriterionRule, DepartmentProfile
 
 
@@ -27,7 +27,7 @@ class CriterionRuleForm(forms.ModelForm):
     def clean_rule(self) -> Any:
         rule = self.cleaned_data["rule"]
         try:
-            rules.validate(rule, NUMERIC)
+            rules.validate(rule, NUMERIC, choices=CATEGORICAL)
         except rules.RuleError as exc:
             raise ValidationError(str(exc)) from exc
         return rule

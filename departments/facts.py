@@ -8,7 +8,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .models import DepartmentProfile
+from .models import DepartmentProfile, DirectorTitle
 
 SECTIONS: tuple[tuple[Any, tuple[str, ...]], ...] = (
     (
@@ -70,6 +70,11 @@ NUMERIC: tuple[str, ...] = tuple(
     for n in FACTS
     if isinstance(DepartmentProfile._meta.get_field(n), (models.PositiveIntegerField, models.DecimalField))
 )
+# Categorical facts and the values a rule may compare them with (`equals`, `one_of`).
+CATEGORICAL: dict[str, tuple[Any, ...]] = {
+    "director_title": tuple(DirectorTitle.values),
+    "director_certified": (True, False),
+}
 # Staff and equipment: more of them never makes a requirement harder to meet (tested as a property).
 SUPPLY: frozenset[str] = frozenset(
     {
@@ -110,8 +115,12 @@ def fact(name: str) -> Fact:
 
 
 def labels() -> dict[str, tuple[str, str]]:
-    """{fact: (label, unit)} in the active language, for rule sentences."""
-    return {n: (f.label, f.unit) for n in NUMERIC for f in (fact(n),)}
+    """{fact: (label, unit)} in the active language, for rule sentences; categorical facts also name their
+    values as {"fact:value": (value label, "")} ("director_title:chief" → 主任医师, flags as "…:true")."""
+    out = {n: (f.label, f.unit) for n in (*NUMERIC, *CATEGORICAL) for f in (fact(n),)}
+    out |= {f"director_title:{value}": (str(label), "") for value, label in DirectorTitle.choices}
+    out |= {"director_certified:true": (str(_("是")), ""), "director_certified:false": (str(_("否")), "")}
+    return out
 
 
 def values(profile: DepartmentProfile | None) -> dict[str, Any]:

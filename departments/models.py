@@ -140,6 +140,11 @@ class CriterionRule(models.Model):
     valid_from = models.PositiveSmallIntegerField(_("起始年度"))
     rule = models.JSONField(_("规则"))
     note = models.CharField(_("说明"), max_length=255, blank=True)
+    # Where the source is ambiguous (2.1-3-2 lost its ≥/≤ signs): the readings of it, {key: {"label": …,
+    # "rule": …}}, the one `rule` follows, and the mark "解读待质控中心确认" until the QC centre confirms one.
+    readings = models.JSONField(_("可选解读"), default=dict, blank=True)
+    reading = models.CharField(_("采用的解读"), max_length=40, blank=True)
+    doubtful = models.BooleanField(_("解读待质控中心确认"), default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -155,3 +160,8 @@ class CriterionRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.criterion.code} ≥{self.valid_from}"
+
+    @property
+    def reading_label(self) -> str:
+        """The label of the reading in force, e.g. “≥8 张床”“≥14 张床”（现行解读）; empty without readings."""
+        return str((self.readings.get(self.reading) or {}).get("label", "")) if self.reading else ""

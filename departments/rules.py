@@ -9,7 +9,16 @@ A rule is plain JSON, stored with its criterion (`CriterionRule.rule`):
   exactly 1:2 passes. With only ``at_least`` it is a plain minimum.
 - ``{"step": {"fact": F, "of": G, "bands": [[from, base], [from, base, every], ...], "label": L}}``
   need = base + ⌊(G − from) / every⌋ for the last band whose ``from`` ≤ G (the AICU doctor rule).
+- ``{"equals": {"fact": F, "value": V, "label": L}}`` and ``{"one_of": {"fact": F, "values": [V, ...], "label": L}}``
+  over a categorical fact (a choice such as the head of department's title, or a yes/no flag): met when the
+  fact's value is V, or one of the values. The values must be the fact's own choices (`validate` checks them).
 - ``{"all": [rule, ...]}`` and ``{"any": [rule, ...]}``.
+- ``{"encouraged": {"levels": ["2A", "2B"], "text": T, "rule": R}}``: at those levels the item is encouraged,
+  not required (seed 001: "二级医院提倡开展，三级医院必须开展"): R met is met, R unmet is no verdict, worded T
+  ("二级医院提倡，不作要求") with R's shortfall beneath. Elsewhere it is R. The rules file states this once
+  (its ``encouraged`` block) and the loader wraps each listed criterion's rule.
+- ``{"info": {"fact": F, "per": G, "label": L}}``: the ratio G : F as information ("1:2.3"), never a verdict
+  (an ``all`` skips it), e.g. the 1:2 that 2.1-1's remark cites.
 - ``{"by_level": {"key": rule, "3A": rule, "3": rule, "default": rule}}``: the variant for a key-specialty
   department first, then the exact level, then the tier ("3" or "2"), then ``default``; ``null`` or no
   variant means the standard asks nothing of that hospital.
@@ -34,6 +43,8 @@ from common.numbers import fmt as fmt_decimal
 
 LEVELS = ("3A", "3B", "2A", "2B")
 VARIANT_KEYS = frozenset({"key", *LEVELS, "3", "2", "default"})
+CATEGORICAL_KINDS = ("equals", "one_of")
+LEVEL_SET = frozenset(LEVELS)
 Number = int | Decimal
 
 
@@ -59,6 +70,8 @@ class Outcome:
     # Nothing is asked (no beds to staff, no variant for the level): unlike missing data, a combination
     # of rules skips it, so an alternative that does not apply cannot keep another from deciding.
     na: bool = False
+    # For ``any``: the alternative that was met (2.1-1 shows which staffing method counts).
+    chosen: Outcome | None = None
 
     @property
     def suggestion(self) -> str | None:
@@ -222,6 +235,46 @@ def _step(spec: Mapping[str, Any], facts: _Facts) -> Outcome:
     return _judge(label, facts.get(name) or Fraction(0), need, facts.unit(name), basis, whole=True)
 
 
+def _value_label(facts: _Facts, name: str, value: Any) -> str:
+    key = f"{name}:{'true' if value is True else 'false' if value is False else value}"
+    return facts.labels.get(key, (str(value), ""))[0]
+
+
+def _categorical(kind: str, spec: Mapping[str, Any], facts: _Facts) -> Outcome:
+    name = spec["fact"]
+    value = facts.values.get(name)
+    if value is None or value == "":
+        return _missing(facts, [name])
+    wanted = [spec["value"]] if kind == "equals" else list(spec["values"])
+    label = spec.get("label") or facts.label(name)
+    need = _("或").join(_value_label(facts, name, v) for v in wanted)
+    have = _value_label(facts, name, value)
+    met = value in wanted
+    values = {"label": label, "need": need, "have": have}
+    if met:
+        text = _("%(label)s：应为 %(need)s，现为 %(have)s，达标") % values
+    else:
+        text = _("%(label)s：应为 %(need)s，现为 %(have)s，未达标") % values
+    return Outcome(met, text)
+
+
+def _encouraged(spec: Mapping[str, Any], facts: _Facts, ctx: Context) -> Outcome:
+    inner = _evaluate(spec["rule"], facts, ctx)
+    if ctx.level in spec["levels"] and inner.met is False:
+        return Outcome(None, str(spec["text"]), parts=(inner,), na=True)
+    return inner
+
+
+def _info(spec: Mapping[str, Any], facts: _Facts) -> Outcome:
+    label = spec.get("label") or facts.label(spec["fact"])
+    have, per = facts.get(spec["fact"]), facts.get(spec["per"])
+    if have is None or per is None or per == 0 or have == 0:
+        return Outcome(None, _("%(label)s：无法计算（仅供参考）") % {"label": label}, na=True)
+    ratio = Decimal(have.numerator * per.denominator) / Decimal(have.denominator * per.numerator)
+    values = {"label": label, "ratio": fmt_decimal(ratio.quantize(Decimal("0.01")))}
+    return Outcome(None, _("%(label)s：现为 1:%(ratio)s（仅供参考，不计入评定）") % values, na=True)
+
+
 def _variant(variants: Mapping[str, Any], ctx: Context) -> Any:
     for key in (("key",) if ctx.key_specialty else ()) + (ctx.level, ctx.level[:1], "default"):
         if key in variants:
@@ -245,6 +298,12 @@ def _evaluate(rule: Mapping[str, Any], facts: _Facts, ctx: Context) -> Outcome:
         return _needs(spec, facts, ctx)
     if kind == "step":
         return _step(spec, facts)
+    if kind in CATEGORICAL_KINDS:
+        return _categorical(kind, spec, facts)
+    if kind == "encouraged":
+        return _encouraged(spec, facts, ctx)
+    if kind == "info":
+        return _info(spec, facts)
     if kind == "by_level":
         chosen = _variant(spec, ctx)
         if chosen is None:
@@ -262,16 +321,24 @@ def _evaluate(rule: Mapping[str, Any], facts: _Facts, ctx: Context) -> Outcome:
     met = True if True in known else (None if len(known) < len(applicable) else False)
     best = next((p for p in parts if p.met), None)
     text = _("满足以下任一项即可") if best is None else _("满足其一：%(text)s") % {"text": best.text}
-    return Outcome(met, text, parts=() if best is not None else parts)
+    return Outcome(met, text, parts=() if best is not None else parts, chosen=best)
 
 
 # --------------------------------------------------------------- validate --
 
 
-def validate(rule: Any, facts: Sequence[str], path: str = "") -> None:
-    """Raise RuleError unless `rule` is well formed and names only `facts`."""
+def validate(
+    rule: Any, facts: Sequence[str], path: str = "", choices: Mapping[str, Sequence[Any]] | None = None
+) -> None:
+    """Raise RuleError unless `rule` is well formed and names only `facts` (numbers) and `choices` (categorical).
+
+    `choices` maps each categorical fact to the values it may take; ``equals`` and ``one_of`` may name only
+    those facts and those values, and the numeric kinds only `facts`.
+    """
     if not isinstance(rule, dict) or len(rule) != 1:
-        raise RuleError(path, _("规则应是只有一个键的对象：needs、step、all、any 或 by_level。"))
+        raise RuleError(
+            path, _("规则应是只有一个键的对象：needs、step、equals、one_of、all、any、by_level、encouraged 或 info。")
+        )
     ((kind, spec),) = rule.items()
     here = f"{path}.{kind}" if path else kind
     known = set(facts)
@@ -324,11 +391,57 @@ def validate(rule: Any, facts: Sequence[str], path: str = "") -> None:
                 raise RuleError(f"{here}.bands[{i}]", _("各档起始值应递增。"))
             previous = band[0]
         return
+    if kind in CATEGORICAL_KINDS:
+        value_key = "value" if kind == "equals" else "values"
+        if not isinstance(spec, dict) or {"fact", value_key} - set(spec):
+            raise RuleError(here, _("%(kind)s 需要 fact 和 %(key)s。") % {"kind": kind, "key": value_key})
+        unknown = set(spec) - {"fact", value_key, "label"}
+        if unknown:
+            raise RuleError(here, _("不认识的键：%(keys)s") % {"keys": "、".join(sorted(unknown))})
+        allowed = (choices or {}).get(spec["fact"])
+        if allowed is None:
+            raise RuleError(
+                f"{here}.fact",
+                _("“%(name)s”不是分类事项，%(kind)s 只能用于分类事项。") % {"name": spec["fact"], "kind": kind},
+            )
+        wanted = [spec["value"]] if kind == "equals" else spec["values"]
+        if kind == "one_of" and (not isinstance(wanted, list) or not wanted):
+            raise RuleError(f"{here}.values", _("values 应是非空列表。"))
+        for v in wanted:
+            if isinstance(v, (list, dict)) or v not in allowed or (isinstance(v, bool) != isinstance(allowed[0], bool)):
+                raise RuleError(
+                    f"{here}.{value_key}",
+                    _("“%(v)s”不是“%(name)s”的取值，应为：%(allowed)s")
+                    % {"v": v, "name": spec["fact"], "allowed": "、".join(str(a) for a in allowed)},
+                )
+        return
+    if kind == "encouraged":
+        if (
+            not isinstance(spec, dict)
+            or {"levels", "text", "rule"} - set(spec)
+            or set(spec) - {"levels", "text", "rule"}
+        ):
+            raise RuleError(here, _("encouraged 需要且只能有 levels、text 和 rule。"))
+        levels = spec["levels"]
+        if not isinstance(levels, list) or not levels or not set(levels) <= LEVEL_SET:
+            raise RuleError(
+                f"{here}.levels", _("levels 应是医院等级（%(levels)s）的非空列表。") % {"levels": "/".join(LEVELS)}
+            )
+        if not isinstance(spec["text"], str) or not spec["text"].strip() or len(spec["text"]) > 100:
+            raise RuleError(f"{here}.text", _("text 应是 1–100 个字符的说明。"))
+        validate(spec["rule"], facts, f"{here}.rule", choices)
+        return
+    if kind == "info":
+        if not isinstance(spec, dict) or {"fact", "per"} - set(spec) or set(spec) - {"fact", "per", "label"}:
+            raise RuleError(here, _("info 需要 fact 和 per（可选 label）。"))
+        fact(spec["fact"], f"{here}.fact")
+        fact(spec["per"], f"{here}.per")
+        return
     if kind in ("all", "any"):
         if not isinstance(spec, list) or not spec:
             raise RuleError(here, _("%(kind)s 应是非空的规则列表。") % {"kind": kind})
         for i, part in enumerate(spec):
-            validate(part, facts, f"{here}[{i}]")
+            validate(part, facts, f"{here}[{i}]", choices)
         return
     if kind == "by_level":
         if not isinstance(spec, dict) or not spec:
@@ -338,6 +451,6 @@ def validate(rule: Any, facts: Sequence[str], path: str = "") -> None:
             raise RuleError(here, _("不认识的级别：%(keys)s") % {"keys": "、".join(sorted(unknown))})
         for key, part in spec.items():
             if part is not None:
-                validate(part, facts, f"{here}.{key}")
+                validate(part, facts, f"{here}.{key}", choices)
         return
     raise RuleError(path, _("不认识的规则类型“%(kind)s”。") % {"kind": kind})

@@ -21,7 +21,7 @@ from common.params import year_in_range
 from scoring.models import Criterion
 
 from . import rules
-from .facts import FACTS, NUMERIC, fact
+from .facts import CATEGORICAL, FACTS, NUMERIC, fact
 from .models import DepartmentProfile, DirectorTitle, ProfileDocument
 
 MAX_COUNT = 10_000_000
@@ -198,33 +198,78 @@ def profile_document_delete(*, actor: User, document: ProfileDocument) -> None:
 
 
 @transaction.atomic
-def rule_set(*, actor: User, criterion: Criterion, valid_from: int, rule: Any, note: str = "") -> Any:
-    """Store (or replace) the rule of `criterion` from `valid_from` on; the QC centre only; audited."""
+def rule_set(
+    *,
+    actor: User,
+    criterion: Criterion,
+    valid_from: int,
+    rule: Any = None,
+    note: str = "",
+    reading: str = "",
+    reason: str = "",
+) -> Any:
+    """Store (or replace) the rule of `criterion` from `valid_from` on; the QC centre only; audited.
+
+    Either a `rule`, or the key of a `reading` of a criterion whose source is ambiguous (2.1-3-2): the rule
+    then is that reading's, the readings carry over, and the choice is the QC centre's, so the mark
+    "解读待质控中心确认" is cleared. Versioned like every rule: from `valid_from` on, earlier years keep theirs.
+    """
     from .models import CriterionRule
 
     if not can_edit_rules(actor):
         raise PermissionDenied(_("只有质控中心管理员可以修改细则规则。"))
     if not isinstance(valid_from, int) or isinstance(valid_from, bool) or not year_in_range(valid_from):
         raise ValidationError({"valid_from": [_("起始年度应在 2000–2100 之间。")]})
+    if len(reason) > 500:
+        raise ValidationError({"reason": [_("理由不能超过 500 个字符。")]})
+    readings: dict[str, Any] = {}
+    doubtful = False
+    if reading:
+        if rule is not None:
+            raise ValidationError({"reading": [_("rule 与 reading 只能给出一个。")]})
+        source = CriterionRule.objects.filter(criterion=criterion).exclude(readings={}).order_by("-valid_from").first()
+        if source is None or reading not in source.readings:
+            known = "、".join(source.readings) if source is not None else "—"
+            raise ValidationError(
+                {
+                    "reading": [
+                        _("细则 %(code)s 没有解读“%(reading)s”；可选：%(known)s")
+                        % {"code": criterion.code, "reading": reading, "known": known}
+                    ]
+                }
+            )
+        readings, rule = source.readings, source.readings[reading]["rule"]
+        note = note or source.note
+    elif rule is None:
+        raise ValidationError({"rule": [_("需要 rule 或 reading。")]})
     try:
-        rules.validate(rule, NUMERIC)
+        rules.validate(rule, NUMERIC, choices=CATEGORICAL)
     except rules.RuleError as exc:
         raise ValidationError({"rule": [str(exc)]}) from exc
     if len(note) > 255:
         raise ValidationError({"note": [_("说明不能超过 255 个字符。")]})
     existing = CriterionRule.objects.filter(criterion=criterion, valid_from=valid_from).first()
-    before = {"rule": existing.rule, "note": existing.note} if existing else None
+    before = (
+        {"rule": existing.rule, "note": existing.note, "reading": existing.reading, "doubtful": existing.doubtful}
+        if existing
+        else None
+    )
     obj, _created = CriterionRule.objects.update_or_create(
         criterion=criterion,
         valid_from=valid_from,
-        defaults={"rule": rule, "note": note, "created_by": actor},
+        defaults={
+            "rule": rule,
+            "note": note,
+            "created_by": actor,
+            "readings": readings,
+            "reading": reading,
+            "doubtful": doubtful,
+        },
     )
+    after = {"criterion": criterion.code, "valid_from": valid_from, "rule": rule, "note": note}
+    if reading:
+        after |= {"reading": reading, "doubtful": doubtful}
     audit_record(
-        actor=actor,
-        action="rule.set",
-        obj=obj,
-        before=before,
-        after={"criterion": criterion.code, "valid_from": valid_from, "rule": rule, "note": note},
-        criterion=criterion,
+        actor=actor, action="rule.set", obj=obj, before=before, after=after, criterion=criterion, reason=reason
     )
     return obj

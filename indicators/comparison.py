@@ -30,6 +30,18 @@ def comparison_levels(indicator: Indicator, year: int) -> list[dict[str, Any]]:
         .annotate(numerator=Sum("numerator"), denominator=Sum("denominator"))
         .order_by()
     }
+    # A "declining year on year" target compares each hospital's year with its year before: one more query.
+    last_year = (
+        {
+            row["hospital_id"]: (row["numerator"], row["denominator"])
+            for row in PeriodValue.objects.filter(indicator=indicator, year=year - 1)
+            .values("hospital_id")
+            .annotate(numerator=Sum("numerator"), denominator=Sum("denominator"))
+            .order_by()
+        }
+        if indicator.target_kind == rates.DECLINING
+        else {}
+    )
     hospitals = list(Hospital.objects.order_by("name", "pk"))
     suffix = UNIT_SUFFIX[indicator.unit]
     levels = []
@@ -39,8 +51,7 @@ def comparison_levels(indicator: Indicator, year: int) -> list[dict[str, Any]]:
             continue
         target = selectors.target_for(indicator, level)
         computed = {
-            h.pk: rates.compute(*sums[h.pk], unit=indicator.unit, target=target) if h.pk in sums else None
-            for h in members
+            h.pk: _judged(indicator, target, sums[h.pk], last_year.get(h.pk)) if h.pk in sums else None for h in members
         }
         ranks = charts.rank(
             {pk: r.value if r is not None else None for pk, r in computed.items()}, direction=indicator.direction
@@ -108,3 +119,14 @@ def comparison_levels(indicator: Indicator, year: int) -> list[dict[str, Any]]:
             }
         )
     return levels
+
+
+def _judged(
+    indicator: Indicator, target: rates.Target | None, counts: tuple[int, int], last: tuple[int, int] | None
+) -> rates.Rate:
+    """A hospital's year rate, judged by its target: a fixed value, or last year's rate (declining)."""
+    if indicator.target_kind != rates.DECLINING:
+        return rates.compute(*counts, target=target, unit=indicator.unit)
+    unit, least = indicator.unit, indicator.min_denominator
+    this = rates.compute(*counts, unit=unit, min_denominator=least)
+    return rates.against_last_year(this, rates.compute(*last, unit=unit, min_denominator=least) if last else None)

@@ -35,6 +35,13 @@ class Comparator(models.TextChoices):
     EQ = "eq", "="
 
 
+class TargetKind(models.TextChoices):
+    """What an indicator's target is: a fixed value (≥93%), or a trend against the year before."""
+
+    FIXED = "fixed", _("固定目标值")
+    DECLINING = "declining", _("逐年下降")
+
+
 class IndicatorSet(models.Model):
     """A family of indicators from one source document, e.g. the 2011 standard's appendix."""
 
@@ -71,6 +78,11 @@ class Indicator(models.Model):
     # {"3A": {"comparator": "ge", "value": "0.3333"}, ...}: a level's own target, where the source sets one.
     level_targets = models.JSONField(_("分级目标"), default=dict, blank=True)
     min_denominator = models.PositiveIntegerField(_("最小分母"), default=30)
+    # "declining": this year's pooled rate must be below last year's (the trend targets of seed 003).
+    target_kind = models.CharField(_("目标类型"), max_length=12, choices=TargetKind.choices, default=TargetKind.FIXED)
+    # Where the numerator, denominator and target come from: {"numerator": {"seed": "001"} | {"criterion":
+    # "4.2-4-4"} | {"document": "…"}, "denominator": …, "target": …} (validated by definitions.validate).
+    provenance = models.JSONField(_("出处"), default=dict, blank=True)
     criteria = models.ManyToManyField(Criterion, verbose_name=_("关联细则"), blank=True, related_name="indicators")
 
     class Meta:

@@ -7,7 +7,7 @@ taken in Decimal too). Nothing here touches the database.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, localcontext
 
 PERCENT, PERMILLE, RATIO, PER_10000 = "percent", "permille", "ratio", "per_10000"
@@ -17,6 +17,7 @@ PROPORTIONS = (PERCENT, PERMILLE, PER_10000)
 Z95 = Decimal("1.959963984540054")
 
 GE, LE, EQ = "ge", "le", "eq"
+FIXED, DECLINING = "fixed", "declining"  # target kinds (indicators.models.TargetKind)
 MET, UNMET = "met", "unmet"
 
 
@@ -48,6 +49,7 @@ class Rate:
     target: Target | None
     met: bool | None  # None: no data or no target
     too_few: bool  # the denominator is too small to judge
+    previous: Rate | None = None  # last year's pooled rate, for a "declining year on year" target
 
     @property
     def no_data(self) -> bool:
@@ -95,6 +97,22 @@ def compute(
     return Rate(numerator, denominator, unit, value, low, high, target, met, denominator < min_denominator)
 
 
+def against_last_year(this: Rate, last: Rate | None) -> Rate:
+    """`this` year's pooled rate judged by a "declining year on year" target (issue 14, item 1).
+
+    Seed 003: "围手术期死亡、手术并发症、麻醉并发症等负性事件发生率进一步下降". Met when this year's rate is
+    below last year's. The comparison is meaningless — "too few cases", no verdict either way — when either
+    year has fewer cases than the indicator's minimum, or when last year's rate lies inside this year's
+    95% Wilson interval: at this year's case count the two years cannot be told apart. Without data in
+    either year there is nothing to compare (met None, not too few).
+    """
+    if this.value is None or last is None or last.value is None:
+        return replace(this, met=None, previous=last)
+    inside = this.low is not None and this.high is not None and this.low <= last.value <= this.high
+    too_few = this.too_few or last.too_few or inside
+    return replace(this, met=None if too_few else this.value < last.value, too_few=too_few, previous=last)
+
+
 def total(counts: Iterable[tuple[int, int]]) -> tuple[int, int]:
     """Sum monthly (numerator, denominator) pairs into a quarter or a year."""
     numerator = denominator = 0
@@ -105,15 +123,18 @@ def total(counts: Iterable[tuple[int, int]]) -> tuple[int, int]:
 
 
 def suggest(rates: Sequence[Rate]) -> str | None:
-    """The rating the linked indicators suggest for a criterion.
+    """The rating the linked indicators suggest for a criterion (issue 14, item 6).
 
-    Any indicator missing its target → 未达标 (a known miss decides, whatever else is missing);
-    otherwise any indicator without data → no suggestion; otherwise → 达标.
+    A rate flagged as too few cases to judge, or without data, makes no definite suggestion, and where
+    several linked indicators feed one criterion (4.2-4-2, 4.2-4-3, 4.2-4-4) one of them without a
+    judgeable rate leaves the criterion without a suggestion, 未达标 included: a miss on one half is not the
+    criterion's verdict while the other half is unknown. Otherwise any indicator missing its target →
+    未达标, all meeting it → 达标.
     """
     if not rates:
         return None
+    if any(r.met is None or r.too_few for r in rates):
+        return None
     if any(r.met is False for r in rates):
         return UNMET
-    if any(r.met is None for r in rates):
-        return None
     return MET

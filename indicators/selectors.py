@@ -3,7 +3,7 @@
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, Sum
 
 from accounts.models import Hospital
 from accounts.selectors import scope_by_hospital
@@ -42,6 +42,8 @@ def hospital_year(hospital: Hospital, year: int, indicators: list[Indicator] | N
     values: dict[int, dict[int, PeriodValue]] = {}
     for v in PeriodValue.objects.filter(hospital=hospital, year=year, indicator__in=indicators):
         values.setdefault(v.indicator_id, {})[v.month] = v
+    declining = [i for i in indicators if i.target_kind == rates.DECLINING]
+    last_year = _year_sums(hospital, year - 1, declining) if declining else {}
     rows = []
     for indicator in indicators:
         months = values.get(indicator.pk, {})
@@ -59,10 +61,34 @@ def hospital_year(hospital: Hospital, year: int, indicators: list[Indicator] | N
                     else None
                     for q, ms in QUARTERS.items()
                 },
-                "year": _rate(indicator, hospital.level, rates.total(counts.values())) if counts else None,
+                "year": _year_rate(indicator, hospital.level, counts, last_year),
             }
         )
     return rows
+
+
+def _year_sums(hospital: Hospital, year: int, indicators: list[Indicator]) -> dict[int, tuple[int, int]]:
+    """{indicator id: (numerator, denominator)} of the hospital's year, for the indicators given (one query)."""
+    return {
+        row["indicator_id"]: (row["n"], row["d"])
+        for row in PeriodValue.objects.filter(hospital=hospital, year=year, indicator__in=indicators)
+        .values("indicator_id")
+        .annotate(n=Sum("numerator"), d=Sum("denominator"))
+        .order_by()
+    }
+
+
+def _year_rate(
+    indicator: Indicator, level: str, counts: dict[int, tuple[int, int]], last_year: dict[int, tuple[int, int]]
+) -> rates.Rate | None:
+    """The year's pooled rate; for a "declining year on year" target, judged against last year's."""
+    if not counts:
+        return None
+    rate = _rate(indicator, level, rates.total(counts.values()))
+    if indicator.target_kind != rates.DECLINING:
+        return rate
+    last = last_year.get(indicator.pk)
+    return rates.against_last_year(rate, _rate(indicator, level, last) if last else None)
 
 
 def indicators_entered(hospitals: list[Hospital], year: int) -> dict[int, int]:

@@ -29,7 +29,7 @@ from common.params import year_in_range, year_param
 from . import charts, selectors, services
 from .comparison import comparison_levels
 from .models import Indicator, IndicatorSet, PeriodValue
-from .presentation import UNIT_SUFFIX
+from .presentation import UNIT_SUFFIX, provenance_line
 from .presentation import num as _num
 from .presentation import shown as _shown
 from .presentation import target_text as _target_text
@@ -225,6 +225,7 @@ def indicator_dashboard(request: HtmxHttpRequest, pk: int, code: str) -> HttpRes
         "year": year,
         "unit": indicator.get_unit_display(),
         "target": _target_text(indicator, hospital.level),
+        "provenance": provenance_line(indicator),
         "centre": f"{_num(chart.centre)}{suffix}" if chart.centre is not None else "",
         "months": months,
         "outside": [m for m in months if m["out"]],

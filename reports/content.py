@@ -74,7 +74,10 @@ def _level(code: str) -> str:
     return str(Level(code).label) if code in Level.values else code
 
 
-def _outcome(code: str) -> str:
+def _outcome(code: str, fixed: str | None = None) -> str:
+    """The verdict's words; an incomplete assessment with a ★ item unmet is already 未达标 (single-item veto)."""
+    if code == engine.INCOMPLETE and fixed == engine.FAIL:
+        return str(_("未达标（★ 单项否决）"))
     labels = {engine.PASS: _("达标"), engine.FAIL: _("未达标"), engine.INCOMPLETE: _("未完成评分")}
     return str(labels.get(code, code))
 
@@ -250,6 +253,7 @@ def _indicators(assessment: Assessment) -> list[dict[str, Any]]:
                 "rate": shown.text,
                 "counts": shown.counts,
                 "target": presentation.target_text(indicator, hospital.level),
+                "provenance": presentation.provenance_line(indicator),
                 "met": shown.met,
                 "too_few": shown.too_few,
             }
@@ -321,6 +325,7 @@ def assessment_report(assessment: Assessment, *, job_id: int, generated_at: Any)
     hospital = assessment.hospital
     standard = assessment.standard
     result = selectors.assessment_result_data(assessment)
+    fixed = engine.with_fixed_outcome(result)
     live = selectors.assessment_result(assessment)
     chapters = list(Chapter.objects.filter(standard=standard).order_by("number"))
     items = list(Item.objects.filter(chapter__standard=standard).order_by("chapter__number", "position"))
@@ -373,8 +378,17 @@ def assessment_report(assessment: Assessment, *, job_id: int, generated_at: Any)
             "threshold": result["threshold"],
             "threshold_gap": result["threshold_gap"],
             "outcome": result["outcome"],
-            "outcome_label": _outcome(result["outcome"]),
-            "failure_reasons": engine.failure_reasons(result) if result["outcome"] == engine.FAIL else [],
+            "outcome_fixed": fixed["outcome_fixed"],
+            "reason": fixed["reason"],
+            "outcome_label": _outcome(result["outcome"], fixed["outcome_fixed"]),
+            # Incomplete but fixed by a ★ item: the veto is the reason; the partial total says nothing yet.
+            "failure_reasons": (
+                engine.failure_reasons(result)
+                if result["outcome"] == engine.FAIL
+                else [engine.VETO]
+                if fixed["outcome_fixed"] == engine.FAIL
+                else []
+            ),
             "thresholds_met": [_level(code) for code in result["thresholds_met"]],
             "next_threshold": (
                 {

@@ -11,7 +11,7 @@ from accounts.selectors import scope_by_hospital
 from accounts.typing import AnyUser
 from scoring.hooks import Team, TeamSeat
 from scoring.models import Assessment, AssessmentKind, AssessmentStatus, Rating
-from scoring.selectors import applicable_counts
+from scoring.selectors import applicable_counts, applicable_number
 
 from .models import InspectionRound, RoundHospital, RoundInspector
 
@@ -93,7 +93,7 @@ def round_board(rnd: InspectionRound, user: AnyUser, entries: QuerySet[RoundHosp
     )
     rows = []
     for e in entries:
-        applicable = counts["all"] + (counts["key_specialty"] if e.hospital.key_specialty else 0)
+        applicable = applicable_number(counts, key_specialty=e.hospital.key_specialty, level=e.hospital.level)
         final = e.inspection.final_result if e.inspection and e.inspection.final_result else None
         rows.append(
             {

@@ -67,6 +67,7 @@ class CriterionSpec:
     veto: bool = False
     applies_to: str = APPLIES_ALL
     key_specialty_weight: Decimal = ONE
+    not_applicable_levels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,10 @@ class Result:
     thresholds_met: list[str]
     next_threshold: NextThreshold | None
     weighted_scores: dict[str, Decimal] = field(default_factory=dict)
+    # The outcome that can no longer change, even while criteria are unrated: "fail" as soon as a ★ item
+    # is unmet (reason "veto"); once complete, the outcome itself. None: still open.
+    outcome_fixed: str | None = None
+    reason: str | None = None
 
 
 def is_half_point(value: Decimal) -> bool:
@@ -130,8 +135,11 @@ def is_half_point(value: Decimal) -> bool:
     return value.is_finite() and (value / HALF) == (value / HALF).to_integral_value()
 
 
-def applies(criterion: CriterionSpec, *, key_specialty: bool) -> bool:
-    """Key-only criteria apply only to key-specialty departments; the rest apply to all."""
+def applies(criterion: CriterionSpec, *, key_specialty: bool, level: str | None = None) -> bool:
+    """Key-only criteria apply only to key-specialty departments; the rest apply to all, except at a hospital
+    level the criterion is marked not applicable to (`not_applicable_levels`)."""
+    if level is not None and level in criterion.not_applicable_levels:
+        return False
     return criterion.applies_to != APPLIES_KEY_SPECIALTY or key_specialty
 
 
@@ -187,7 +195,8 @@ def evaluate(
 
     Ratings of criteria that do not apply to the department are ignored.
     Chapter and item maxima are the weighted sums of their applicable criteria,
-    so a well-formed standard totals its nominal points for every department.
+    so a well-formed standard totals its nominal points for every department, less the points of criteria
+    not applicable at its level (the level's threshold stays as the standard sets it).
     """
     chapter_titles = {c.key: c.title for c in chapters}
     item_titles = {i.key: i.title for i in items}
@@ -207,7 +216,7 @@ def evaluate(
         chapter_max.setdefault(ch_key, ZERO)
         item_score.setdefault(criterion.item, ZERO)
         item_max.setdefault(criterion.item, ZERO)
-        if not applies(criterion, key_specialty=key_specialty):
+        if not applies(criterion, key_specialty=key_specialty, level=level):
             continue
         applicable += 1
         w = weight(criterion, key_specialty=key_specialty)
@@ -235,6 +244,10 @@ def evaluate(
         outcome = FAIL
     else:
         outcome = PASS
+
+    outcome_fixed, reason = fixed_outcome(
+        outcome=outcome, veto_failed=bool(veto_failed), total=total, threshold=threshold
+    )
 
     ordered = sorted(thresholds.items(), key=lambda kv: (kv[1], kv[0]))
     thresholds_met = [lvl for lvl, pts in sorted(ordered, key=lambda kv: (-kv[1], kv[0])) if total >= pts]
@@ -265,7 +278,42 @@ def evaluate(
         thresholds_met=thresholds_met,
         next_threshold=next_threshold,
         weighted_scores=weighted,
+        outcome_fixed=outcome_fixed,
+        reason=reason,
     )
+
+
+def fixed_outcome(
+    *, outcome: str, veto_failed: bool, total: Decimal, threshold: Decimal | None
+) -> tuple[str | None, str | None]:
+    """The outcome that is already certain, and why: (outcome_fixed, reason).
+
+    The standard: "★为基本要求，实行单项否决" — one ★ item unmet fails the assessment whatever the rest,
+    so an incomplete assessment with a ★ item unmet is already ("fail", "veto"). A complete one is fixed
+    at its outcome, with the first reason it fails (veto, below_threshold, no_threshold) or None when it
+    passes. An incomplete one without a ★ miss is still open: (None, None).
+    """
+    if veto_failed:
+        return FAIL, VETO
+    if outcome == INCOMPLETE:
+        return None, None
+    if outcome == PASS:
+        return PASS, None
+    return FAIL, (NO_THRESHOLD if threshold is None else BELOW_THRESHOLD)
+
+
+def with_fixed_outcome(result: Mapping[str, Any]) -> dict[str, Any]:
+    """A result dict (live, or a snapshot frozen before `outcome_fixed` existed) with `outcome_fixed` and `reason`."""
+    data = dict(result)
+    if "outcome_fixed" not in data:
+        threshold = data.get("threshold")
+        data["outcome_fixed"], data["reason"] = fixed_outcome(
+            outcome=str(data.get("outcome")),
+            veto_failed=bool(data.get("veto_failed")),
+            total=Decimal(str(data.get("total", "0"))),
+            threshold=Decimal(str(threshold)) if threshold is not None else None,
+        )
+    return data
 
 
 def result_as_dict(result: Result) -> dict[str, Any]:
@@ -289,6 +337,8 @@ def result_as_dict(result: Result) -> dict[str, Any]:
         "threshold": fmt(result.threshold) if result.threshold is not None else None,
         "threshold_gap": fmt(result.threshold_gap) if result.threshold_gap is not None else None,
         "outcome": result.outcome,
+        "outcome_fixed": result.outcome_fixed,
+        "reason": result.reason,
         "thresholds_met": list(result.thresholds_met),
         "next_threshold": (
             {

@@ -118,6 +118,9 @@ class Criterion(models.Model):
     veto = models.BooleanField(_("单项否决（★）"), default=False)
     applies_to = models.CharField(_("适用范围"), max_length=20, choices=AppliesTo.choices, default=AppliesTo.ALL)
     key_specialty_weight = models.DecimalField(_("重点专科权重"), max_digits=4, decimal_places=2, default=Decimal("1"))
+    # Hospital levels the criterion does not apply to (e.g. 2.2-1, defined only for 三级医院): excluded from the
+    # applicable count and the maximum there, thresholds unchanged. Default none; a qc_admin switches it.
+    not_applicable_levels = models.JSONField(_("不适用的医院等级"), default=list, blank=True)
 
     class Meta:
         ordering = ["standard", "position"]

@@ -82,7 +82,14 @@ def criterion_specs(standard_id: int) -> list[engine.CriterionSpec]:
         Criterion.objects.filter(standard_id=standard_id)
         .order_by("position")
         .values_list(
-            "code", "item__chapter__number", "item__code", "max_points", "veto", "applies_to", "key_specialty_weight"
+            "code",
+            "item__chapter__number",
+            "item__code",
+            "max_points",
+            "veto",
+            "applies_to",
+            "key_specialty_weight",
+            "not_applicable_levels",
         )
     )
     return [
@@ -94,8 +101,9 @@ def criterion_specs(standard_id: int) -> list[engine.CriterionSpec]:
             veto=veto,
             applies_to=applies_to,
             key_specialty_weight=weight,
+            not_applicable_levels=tuple(na_levels or ()),
         )
-        for code, chapter, item, max_points, veto, applies_to, weight in rows
+        for code, chapter, item, max_points, veto, applies_to, weight, na_levels in rows
     ]
 
 
@@ -151,16 +159,27 @@ def assessment_result(assessment: Assessment) -> engine.Result:
 def assessment_result_data(assessment: Assessment) -> dict[str, Any]:
     """The result as shown everywhere: frozen at finalization, computed live before."""
     if assessment.is_finalized and assessment.final_result is not None:
-        return assessment.final_result
+        return engine.with_fixed_outcome(assessment.final_result)
     return engine.result_as_dict(assessment_result(assessment))
 
 
 def applicable_counts() -> dict[int, dict[str, int]]:
-    """Criteria per standard and scope: {standard_id: {"all": n, "key_specialty": m}} (one query)."""
+    """Criteria per standard and scope: {standard_id: {"all": n, "key_specialty": m, "all:2A": k, ...}} (one
+    query); "<scope>:<level>" counts the criteria of that scope not applicable at that level."""
     counts: dict[int, dict[str, int]] = {}
-    for row in Criterion.objects.values("standard_id", "applies_to").annotate(n=Count("id")):
-        counts.setdefault(row["standard_id"], {"all": 0, "key_specialty": 0})[row["applies_to"]] = row["n"]
+    rows = Criterion.objects.values_list("standard_id", "applies_to", "not_applicable_levels").order_by()
+    for standard_id, applies_to, na_levels in rows:
+        per = counts.setdefault(standard_id, {"all": 0, "key_specialty": 0})
+        per[applies_to] = per.get(applies_to, 0) + 1
+        for level in na_levels or ():
+            per[f"{applies_to}:{level}"] = per.get(f"{applies_to}:{level}", 0) + 1
     return counts
+
+
+def applicable_number(per_scope: dict[str, int], *, key_specialty: bool, level: str) -> int:
+    """How many criteria apply to a department, from one standard's `applicable_counts` entry."""
+    scopes = ("all", "key_specialty") if key_specialty else ("all",)
+    return sum(per_scope.get(s, 0) - per_scope.get(f"{s}:{level}", 0) for s in scopes)
 
 
 def assessments_with_progress(qs: QuerySet[Assessment]) -> list[dict[str, Any]]:
@@ -169,7 +188,8 @@ def assessments_with_progress(qs: QuerySet[Assessment]) -> list[dict[str, Any]]:
     rows = []
     for assessment in qs.annotate(rated=Count("ratings")).order_by("-year", "hospital__name", "kind"):
         per_scope = counts.get(assessment.standard_id, {"all": 0, "key_specialty": 0})
-        applicable = per_scope["all"] + (per_scope["key_specialty"] if assessment.hospital.key_specialty else 0)
+        hospital = assessment.hospital
+        applicable = applicable_number(per_scope, key_specialty=hospital.key_specialty, level=hospital.level)
         rows.append({"assessment": assessment, "rated": assessment.rated, "applicable": applicable})
     return rows
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Hospital, User
+from accounts.models import Hospital, Level, User
 from accounts.names import display_name
 from accounts.services import require_qc_admin
 from accounts.typing import AnyUser
@@ -152,6 +152,10 @@ def rating_set(
     if criterion.applies_to == AppliesTo.KEY_SPECIALTY and not assessment.hospital.key_specialty:
         raise ValidationError(
             {"criterion": _("细则 %(code)s 仅适用于市级临床重点专科，该科室不适用。") % {"code": criterion.code}}
+        )
+    if assessment.hospital.level in (criterion.not_applicable_levels or []):
+        raise ValidationError(
+            {"criterion": _("细则 %(code)s 经质控中心确定不适用于本级别医院。") % {"code": criterion.code}}
         )
     try:
         resolved = engine.resolve_score(rating=rating, max_points=criterion.max_points, score=score)
@@ -481,6 +485,39 @@ def assessment_reopen(*, actor: User, assessment: Assessment, reason: str) -> As
         assessment=assessment,
     )
     return assessment
+
+
+@transaction.atomic
+def criterion_set_not_applicable(*, actor: User, criterion: Criterion, levels: list[str], reason: str) -> Criterion:
+    """Set the hospital levels a criterion does not apply to; qc_admin only, with a reason, always audited.
+
+    At those levels it leaves the applicable count and the maximum; the thresholds stay as the standard sets
+    them (so, with 2.2-1's 35 points off at level 2, a 二级甲等 hospital needs 700 of 965, not of 1000).
+    """
+    require_qc_admin(actor)
+    unknown = [lvl for lvl in levels if lvl not in Level.values]
+    if unknown or len(set(levels)) != len(levels):
+        raise ValidationError(
+            {"not_applicable_levels": _("应为医院等级 %(levels)s 中的不重复值。") % {"levels": "、".join(Level.values)}}
+        )
+    criterion = Criterion.objects.select_for_update().get(pk=criterion.pk)
+    ordered = [lvl for lvl in Level.values if lvl in levels]
+    if list(criterion.not_applicable_levels or []) == ordered:
+        return criterion
+    if not reason.strip():
+        raise ValidationError({"reason": _("更改细则的适用级别须说明理由。")})
+    before = {"not_applicable_levels": list(criterion.not_applicable_levels or [])}
+    criterion.not_applicable_levels = ordered
+    criterion.save(update_fields=["not_applicable_levels"])
+    audit_record(
+        actor=actor,
+        action="criterion.not_applicable",
+        obj=criterion,
+        before=before,
+        after={"not_applicable_levels": ordered},
+        reason=reason,
+    )
+    return criterion
 
 
 @transaction.atomic

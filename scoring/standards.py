@@ -188,6 +188,16 @@ def validate_standard(data: dict[str, Any]) -> list[str]:
                 )
                 if not Decimal(0) < weight <= Decimal(1):
                     errors.append(f"{kw}.key_specialty_weight: 必须大于 0 且不大于 1")
+                na_levels = crit.get("not_applicable_levels", [])
+                if (
+                    not isinstance(na_levels, list)
+                    or not set(na_levels) <= set(Level.values)
+                    or len(set(na_levels)) != len(na_levels)
+                ):
+                    errors.append(
+                        f"{kw}.not_applicable_levels: 应为医院等级 {'/'.join(Level.values)} 的不重复列表，"
+                        f"实际为 {na_levels!r}"
+                    )
                 item_sum += points
                 if applies_to == APPLIES_ALL:
                     general += points
@@ -266,6 +276,7 @@ def standard_import(*, data: dict[str, Any], replace: bool = False) -> Standard:
                         veto=crit.get("veto", False),
                         applies_to=crit.get("applies_to", APPLIES_ALL),
                         key_specialty_weight=Decimal(crit.get("key_specialty_weight", "1")),
+                        not_applicable_levels=list(crit.get("not_applicable_levels", [])),
                     )
                 )
     Criterion.objects.bulk_create(criteria)

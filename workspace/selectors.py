@@ -38,7 +38,10 @@ def _entries(
     On an inspection the department's self-rating and evidence stand beside the inspector's rating.
     """
     key = assessment.hospital.key_specialty
-    criteria = [c for c in criteria if c.applies_to == AppliesTo.ALL or key]
+    level = assessment.hospital.level
+    criteria = [
+        c for c in criteria if (c.applies_to == AppliesTo.ALL or key) and level not in (c.not_applicable_levels or [])
+    ]
     ids = [c.pk for c in criteria]
     ratings = {
         r.criterion_id: r

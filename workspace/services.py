@@ -95,6 +95,7 @@ def chapter_rest_met(*, actor: User, assessment: Assessment, chapter_number: int
         if (
             criterion.pk in rated
             or (criterion.applies_to == AppliesTo.KEY_SPECIALTY and not key)
+            or assessment.hospital.level in (criterion.not_applicable_levels or [])
             or (open_returns is not None and criterion.pk not in open_returns)
             or suggestions.needs_explicit_choice(criterion, offered)
         ):

@@ -126,7 +126,17 @@ class ProfileEvaluations(APIView):
 
 
 def rule_data(rule: Any) -> dict[str, Any]:
-    return {"criterion": rule.criterion.code, "valid_from": rule.valid_from, "rule": rule.rule, "note": rule.note}
+    return {
+        "criterion": rule.criterion.code,
+        "valid_from": rule.valid_from,
+        "rule": rule.rule,
+        "note": rule.note,
+        # Where the source is ambiguous: the readings (key → label), the one in force, and whether the QC
+        # centre has yet to confirm it (解读待质控中心确认).
+        "readings": {key: r.get("label", "") for key, r in (rule.readings or {}).items()},
+        "reading": rule.reading,
+        "doubtful": rule.doubtful,
+    }
 
 
 class RuleList(APIView):
@@ -142,12 +152,20 @@ class RuleList(APIView):
 
 class RuleSerializer(serializers.Serializer):
     valid_from = serializers.IntegerField(help_text="起始年度")
-    rule = serializers.JSONField(help_text="规则，见 departments/rules.py")
+    rule = serializers.JSONField(required=False, default=None, help_text="规则，见 departments/rules.py")
+    reading = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=40,
+        help_text="或：选用该细则的一种解读（readings 的键，如 2.1-3-2 的 ge / le），代替 rule",
+    )
     note = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="理由（记入审计）")
 
 
 class RuleDetail(APIView):
-    """Set a criterion's rule from a year on (the QC centre): checked before it is stored, audited."""
+    """Set a criterion's rule from a year on (the QC centre), or choose one of its readings: checked, audited."""
 
     @extend_schema(request=RuleSerializer, responses=OpenApiTypes.OBJECT)
     def put(self, request: Request, code: str) -> Response:

@@ -62,6 +62,8 @@ def indicator_data(indicator: Indicator) -> dict[str, Any]:
         else None,
         "level_targets": indicator.level_targets,
         "min_denominator": indicator.min_denominator,
+        "target_kind": indicator.target_kind,
+        "provenance": indicator.provenance,
         "criteria": [c.code for c in indicator.criteria.all()],
     }
 

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -47,6 +48,7 @@ class CriterionSerializer(serializers.ModelSerializer):
             "veto",
             "applies_to",
             "key_specialty_weight",
+            "not_applicable_levels",
         ]
         read_only_fields = fields
 
@@ -56,8 +58,20 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class CriterionVetoSerializer(serializers.Serializer):
-    veto = serializers.BooleanField()
+    veto = serializers.BooleanField(required=False)
+    not_applicable_levels = serializers.ListField(
+        child=serializers.ChoiceField(choices=["3A", "3B", "2A", "2B"]),
+        required=False,
+        allow_empty=True,
+        help_text="Hospital levels the criterion does not apply to (excluded from the applicable count and the "
+        "maximum there; thresholds unchanged). Changing it needs a reason.",
+    )
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    def validate(self, attrs: dict) -> dict:
+        if "veto" not in attrs and "not_applicable_levels" not in attrs:
+            raise serializers.ValidationError({"veto": _("veto 或 not_applicable_levels 至少给出一个。")})
+        return attrs
 
 
 class ItemSerializer(serializers.ModelSerializer):
@@ -190,7 +204,21 @@ class ResultSerializer(serializers.Serializer):
     level = serializers.CharField()
     threshold = PointsField(allow_null=True)
     threshold_gap = PointsField(allow_null=True, help_text="Points still missing to the hospital level's threshold.")
-    outcome = serializers.ChoiceField(choices=[engine.INCOMPLETE, engine.FAIL, engine.PASS])
+    outcome = serializers.ChoiceField(
+        choices=[engine.INCOMPLETE, engine.FAIL, engine.PASS],
+        help_text="incomplete until every applicable criterion is rated, whatever is already certain.",
+    )
+    outcome_fixed = serializers.ChoiceField(
+        choices=[engine.FAIL, engine.PASS],
+        allow_null=True,
+        help_text='The outcome that can no longer change: "fail" as soon as a ★ item is unmet, even while '
+        "criteria are unrated; once complete, the outcome; null while still open.",
+    )
+    reason = serializers.ChoiceField(
+        choices=[engine.VETO, engine.BELOW_THRESHOLD, engine.NO_THRESHOLD],
+        allow_null=True,
+        help_text='Why outcome_fixed is "fail": "veto" (a ★ item unmet), "below_threshold", "no_threshold".',
+    )
     thresholds_met = serializers.ListField(child=serializers.CharField())
     next_threshold = NextThresholdSerializer(allow_null=True)
 

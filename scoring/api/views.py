@@ -1,5 +1,6 @@
 """API views of the standard: reference data, and the ★ flag a qc_admin may change. Assessments: workspace.api."""
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -37,7 +38,8 @@ class StandardViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class CriterionView(GenericAPIView):
-    """One criterion of a standard; qc_admin may change its veto (★) flag, with an audit record."""
+    """One criterion of a standard; qc_admin may change its veto (★) flag and the hospital levels it does not
+    apply to, each with an audit record."""
 
     serializer_class = CriterionSerializer
 
@@ -57,7 +59,15 @@ class CriterionView(GenericAPIView):
         criterion = self.get_object()
         data = CriterionVetoSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        criterion = services.criterion_set_veto(
-            actor=signed_in(request.user), criterion=criterion, **data.validated_data
-        )
+        body = data.validated_data
+        actor = signed_in(request.user)
+        with transaction.atomic():  # both changes or neither
+            if "not_applicable_levels" in body:
+                criterion = services.criterion_set_not_applicable(
+                    actor=actor, criterion=criterion, levels=body["not_applicable_levels"], reason=body["reason"]
+                )
+            if "veto" in body:
+                criterion = services.criterion_set_veto(
+                    actor=actor, criterion=criterion, veto=body["veto"], reason=body["reason"]
+                )
         return Response(CriterionSerializer(criterion).data)

@@ -1,8 +1,6 @@
 """The rule language and every shipped rule of cq2011: boundaries, alternatives, steps, level variants."""
 
-import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +9,7 @@ from hypothesis import strategies as st
 
 from departments import rules
 from departments.builtin import fixture_path, read
-from departments.facts import NUMERIC, SUPPLY, labels
+from departments.facts import CATEGORICAL, NUMERIC, SUPPLY, labels
 
 RULES: dict[str, Any] = {entry["criterion"]: entry["rule"] for entry in read(fixture_path())["rules"]}
 L3A = rules.Context(level="3A")
@@ -34,9 +32,10 @@ def test_the_table_of_the_issue_is_covered() -> None:
 
 
 def test_every_shipped_rule_names_only_profile_facts() -> None:
-    data = json.loads(Path(fixture_path()).read_text(encoding="utf-8"))
-    for entry in data["rules"]:
-        rules.validate(entry["rule"], NUMERIC)
+    for entry in read(fixture_path())["rules"]:  # resolved: each entry's rule as stored (issue 14)
+        rules.validate(entry["rule"], NUMERIC, choices=CATEGORICAL)
+        for reading in entry.get("readings", {}).values():
+            rules.validate(reading["rule"], NUMERIC, choices=CATEGORICAL)
 
 
 # ------------------------------------------------------------- boundaries --
