@@ -7,7 +7,8 @@
 #                       (PYTEST_ARGS='-k foo -x' to pass arguments to pytest)
 #   make lint           ruff check + ruff format --check + mypy + lint-imports
 #   make bench          speed as ratios against floors measured in the same run, on throwaway
-#                       PostgreSQL/Redis with gunicorn serving (BENCH_ARGS=--quick for a short run)
+#                       PostgreSQL/Redis with gunicorn serving (BENCH_ARGS=--quick for a short run,
+#                       --smoke for the smallest sizes); the table goes to var/bench/results.json
 #   make messages       refresh and compile the English translations (needs gettext)
 #   make venv           create/update .venv from requirements-dev.txt
 #   make clean          remove .venv, db.sqlite3 and var/

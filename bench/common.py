@@ -1,16 +1,53 @@
-"""One row of the benchmark table, and the table printed and written as JSON."""
+"""One row of the benchmark table, the table printed and written as JSON, and the bench environment."""
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import re
+import resource
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "var" / "bench"
+
+# Production-only settings that break plain-HTTP serving on loopback (anesqc/settings.py, README "Security"):
+# with DEBUG off the HTTPS redirect answers every request 301, secure cookies never come back over HTTP and
+# HSTS would pin the browser to HTTPS. Every bench process and the servers it starts run with these, whatever
+# the caller's environment says (`make bench` on a fresh clone sets nothing but DEBUG=false).
+LOCAL_SERVING = {
+    "SECURE_SSL_REDIRECT": "false",
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+    "SECURE_HSTS_SECONDS": "0",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "false",
+    "SECURE_HSTS_PRELOAD": "false",
+}
+BENCH_DEFAULTS = {
+    "DEBUG": "false",  # measured as production runs
+    "SECRET_KEY": "bench-only-not-secret-but-long-enough-for-the-strength-check",
+    "DJANGO_SETTINGS_MODULE": "anesqc.settings",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+}
+
+
+def bench_environment() -> dict[str, str]:
+    """Set up this process's environment for a bench script, before django.setup(); returns it.
+
+    The production-only settings are forced off; the rest are defaults a caller may override.
+    """
+    for key, value in BENCH_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    os.environ.update(LOCAL_SERVING)
+    return dict(os.environ)
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory so far, in MiB (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @dataclass
@@ -67,9 +104,10 @@ def print_table(rows: list[Row], title: str = "") -> None:
         print(f"{r.name:<58}{_fmt(r.measured):>14} {r.unit:<7}{_fmt(r.floor):>12}{ratio:>9}  {r.goal:<8}{met:>4}")
 
 
-def write_json(rows: list[Row], name: str = "results.json") -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / name
+def write_json(rows: list[Row], path: Path | None = None) -> Path:
+    """The table as JSON (default var/bench/results.json), each row with its ratio and whether it met its goal."""
+    path = path or RESULTS / "results.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     data = {
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": _cpus()},
         "rows": [asdict(r) | {"ratio": r.ratio, "met": r.met} for r in rows],
@@ -79,8 +117,6 @@ def write_json(rows: list[Row], name: str = "results.json") -> Path:
 
 
 def _cpus() -> int:
-    import os
-
     return os.cpu_count() or 0
 
 

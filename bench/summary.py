@@ -6,7 +6,6 @@ scripts/with-services -- .venv/bin/python bench/summary.py [--hospitals 1000]
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -15,8 +14,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("SECRET_KEY", "bench-only-not-secret-but-long-enough-for-the-strength-check")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anesqc.settings")
+
+from bench.common import bench_environment
+
+bench_environment()
 
 import django
 
@@ -97,6 +98,7 @@ def median(fn, repeat: int = 5) -> float:  # type: ignore[no-untyped-def]
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--hospitals", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -127,8 +129,8 @@ def main() -> None:
         data = round_summary(rnd, job_id=0, generated_at=timezone.now())
         assert data["finalized"] == args.hospitals, data["finalized"]
 
-    floor_s = median(floor)
-    summary_s = median(summary)
+    floor_s = median(floor, args.repeat)
+    summary_s = median(summary, args.repeat)
     with CaptureQueriesContext(connection) as queries:
         summary()
     n = f"{args.hospitals:,}"

@@ -22,11 +22,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("SECRET_KEY", "bench-only-not-secret-but-long-enough-for-the-strength-check")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anesqc.settings")
-os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,testserver")
 
-from bench.common import Row
+from bench.common import Row, bench_environment
+
+bench_environment()
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -86,14 +85,8 @@ class Server:
 
     def __init__(self, workers: int) -> None:
         self.port = free_port()
-        env = {
-            **os.environ,
-            "DEBUG": "false",
-            # Plain HTTP on loopback: the production redirect and secure cookies would only get in the way.
-            "SECURE_SSL_REDIRECT": "false",
-            "SESSION_COOKIE_SECURE": "false",
-            "CSRF_COOKIE_SECURE": "false",
-        }
+        # Plain HTTP on loopback: bench_environment() turned the production redirect and secure cookies off.
+        env = {**os.environ, "DEBUG": "false"}
         self.log = tempfile.NamedTemporaryFile(prefix="anesqc-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
         self.process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
             [
@@ -118,6 +111,21 @@ class Server:
                 time.sleep(0.2)
         self.stop()
         sys.exit(f"gunicorn did not answer /healthz; see {self.log.name}")
+
+    def peak_rss_mib(self) -> float:
+        """The largest peak RSS (VmHWM) among gunicorn's worker processes, in MiB (Linux; 0 elsewhere)."""
+        try:
+            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        except OSError:
+            return 0.0
+        peaks = [0]
+        for pid in children:
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            peaks += [int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")]
+        return max(peaks) / 1024
 
     def stop(self) -> None:
         self.process.terminate()
@@ -237,12 +245,14 @@ def measure(
         ]
         put = throughput(server.port, saves, seconds, concurrency)
         load = locust(server.port, data, users, minutes) if minutes > 0 else None
+        worker_rss = server.peak_rss_mib()
     finally:
         server.stop()
     rows = [
         Row("GET /healthz, throughput (floor)", floor, "req/s"),
         Row("GET …/result/ (102 criteria), throughput", result, "req/s", floor=floor, goal="≥ 0.5", higher=True),
         Row("PUT …/ratings/{code}/, throughput", put, "req/s", floor=floor, goal="≥ 0.4", higher=True),
+        Row("memory: a gunicorn worker, peak RSS", worker_rss, "MiB"),
     ]
     if load is not None:
         rows += [

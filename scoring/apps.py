@@ -10,7 +10,7 @@ from audit import labels
 def _after_migrate(using: str = "default", **kwargs: Any) -> None:
     from django.db import connections
 
-    from .db_guards import install_finalized_guards, install_revision_triggers
+    from .db_guards import install_finalized_guards, install_ratings_revision_triggers, install_revision_triggers
     from .models import Standard
     from .standards import ensure_builtin_standards
 
@@ -19,6 +19,7 @@ def _after_migrate(using: str = "default", **kwargs: Any) -> None:
     if Standard._meta.db_table in connection.introspection.table_names():
         install_finalized_guards(connection)
         install_revision_triggers(connection)
+        install_ratings_revision_triggers(connection)
         ensure_builtin_standards()
 
 

@@ -1,5 +1,6 @@
 """Database guard: a finalized assessment and its ratings cannot change, whatever path writes.
-Also the standard's revision number, bumped by any change to its parts (see Standard.revision).
+Also the standard's revision number, bumped by any change to its parts (see Standard.revision), and each
+assessment's ratings revision, bumped by any change to its ratings (see Assessment.ratings_revision).
 
 Services answer 409 before reaching the database; these triggers catch every
 other path (ORM save, queryset update/delete, raw SQL) on PostgreSQL, and
@@ -27,12 +28,15 @@ DECLARE
     old_finalized boolean;
 BEGIN
     IF TG_OP = 'DELETE' THEN aid := OLD.assessment_id; ELSE aid := NEW.assessment_id; END IF;
-    -- FOR SHARE, by id alone: if a transaction is finalizing the assessment (it holds the row), wait
+    -- Locked by id alone: if a transaction is finalizing the assessment (it holds the row), wait
     -- for it and read the status it committed. A plain read would see the status before the
-    -- finalization and let a write through that commits after it.
-    SELECT status = 'finalized' INTO finalized FROM scoring_assessment WHERE id = aid FOR SHARE;
+    -- finalization and let a write through that commits after it. FOR NO KEY UPDATE, not FOR SHARE:
+    -- the write goes on to give the assessment a new ratings revision (an UPDATE of its row, below),
+    -- and two writers that both held a share lock would deadlock on that upgrade.
+    SELECT status = 'finalized' INTO finalized FROM scoring_assessment WHERE id = aid FOR NO KEY UPDATE;
     IF TG_OP = 'UPDATE' AND OLD.assessment_id IS DISTINCT FROM aid THEN
-        SELECT status = 'finalized' INTO old_finalized FROM scoring_assessment WHERE id = OLD.assessment_id FOR SHARE;
+        SELECT status = 'finalized' INTO old_finalized FROM scoring_assessment WHERE id = OLD.assessment_id
+            FOR NO KEY UPDATE;
     END IF;
     IF finalized OR old_finalized THEN
         RAISE EXCEPTION 'assessment % is finalized; its ratings cannot change', aid
@@ -129,10 +133,99 @@ SQLITE_REVISION_REVERSE = [
     f"DROP TRIGGER IF EXISTS {t}_revise_{op}" for t in _PARTS for op in ("INSERT", "UPDATE", "DELETE")
 ]
 
+# An assessment's ratings revision: any insert, update or delete of its ratings, by whatever path (services,
+# bulk_create, queryset update, raw SQL, the admin), gives it a new number in the same transaction. PostgreSQL
+# takes it from a sequence (never rewound by a rollback, so a number never stands for two sets of ratings) in
+# statement-level triggers that update each assessment a statement touched once. A write of the assessment row
+# that would put an older number back (a full save() of an instance loaded before a rating changed) keeps the
+# stored one: revisions only grow. Cached results are keyed by it (scoring.selectors.assessment_result).
+POSTGRES_RATINGS_REVISION = """
+CREATE SEQUENCE IF NOT EXISTS scoring_ratings_revision_seq;
+CREATE OR REPLACE FUNCTION scoring_ratings_revise() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        UPDATE scoring_assessment SET ratings_revision = nextval('scoring_ratings_revision_seq')
+            WHERE id IN (SELECT assessment_id FROM new_rows);
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE scoring_assessment SET ratings_revision = nextval('scoring_ratings_revision_seq')
+            WHERE id IN (SELECT assessment_id FROM old_rows);
+    ELSE
+        UPDATE scoring_assessment SET ratings_revision = nextval('scoring_ratings_revision_seq')
+            WHERE id IN (SELECT assessment_id FROM old_rows UNION SELECT assessment_id FROM new_rows);
+    END IF;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS scoring_rating_revise_insert ON scoring_rating;
+CREATE TRIGGER scoring_rating_revise_insert AFTER INSERT ON scoring_rating
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION scoring_ratings_revise();
+DROP TRIGGER IF EXISTS scoring_rating_revise_update ON scoring_rating;
+CREATE TRIGGER scoring_rating_revise_update AFTER UPDATE ON scoring_rating
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION scoring_ratings_revise();
+DROP TRIGGER IF EXISTS scoring_rating_revise_delete ON scoring_rating;
+CREATE TRIGGER scoring_rating_revise_delete AFTER DELETE ON scoring_rating
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION scoring_ratings_revise();
+
+CREATE OR REPLACE FUNCTION scoring_ratings_revision_keep() RETURNS trigger AS $$
+BEGIN
+    IF NEW.ratings_revision < OLD.ratings_revision THEN
+        NEW.ratings_revision := OLD.ratings_revision;
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS scoring_assessment_ratings_revision_keep ON scoring_assessment;
+CREATE TRIGGER scoring_assessment_ratings_revision_keep BEFORE UPDATE ON scoring_assessment
+    FOR EACH ROW EXECUTE FUNCTION scoring_ratings_revision_keep();
+"""
+POSTGRES_RATINGS_REVISION_REVERSE = """
+DROP TRIGGER IF EXISTS scoring_assessment_ratings_revision_keep ON scoring_assessment;
+DROP FUNCTION IF EXISTS scoring_ratings_revision_keep();
+DROP TRIGGER IF EXISTS scoring_rating_revise_insert ON scoring_rating;
+DROP TRIGGER IF EXISTS scoring_rating_revise_update ON scoring_rating;
+DROP TRIGGER IF EXISTS scoring_rating_revise_delete ON scoring_rating;
+DROP FUNCTION IF EXISTS scoring_ratings_revise();
+DROP SEQUENCE IF EXISTS scoring_ratings_revision_seq;
+"""
+# SQLite (the embedded default, one writer at a time): the next number is the later of the stored one + 1 and
+# the clock in microseconds, so a number a rolled-back transaction used is not handed out again.
+_SQLITE_NEXT = "max(ratings_revision + 1, CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER))"
+SQLITE_RATINGS_REVISION = [
+    # NEXT is the constant above, never input.
+    """CREATE TRIGGER IF NOT EXISTS scoring_rating_revise_insert AFTER INSERT ON scoring_rating
+        BEGIN UPDATE scoring_assessment SET ratings_revision = NEXT WHERE id = NEW.assessment_id; END""".replace(
+        "NEXT", _SQLITE_NEXT
+    ),
+    """CREATE TRIGGER IF NOT EXISTS scoring_rating_revise_update AFTER UPDATE ON scoring_rating
+        BEGIN UPDATE scoring_assessment SET ratings_revision = NEXT
+            WHERE id IN (OLD.assessment_id, NEW.assessment_id); END""".replace("NEXT", _SQLITE_NEXT),
+    """CREATE TRIGGER IF NOT EXISTS scoring_rating_revise_delete AFTER DELETE ON scoring_rating
+        BEGIN UPDATE scoring_assessment SET ratings_revision = NEXT WHERE id = OLD.assessment_id; END""".replace(
+        "NEXT", _SQLITE_NEXT
+    ),
+    """CREATE TRIGGER IF NOT EXISTS scoring_assessment_ratings_revision_keep AFTER UPDATE ON scoring_assessment
+        WHEN NEW.ratings_revision < OLD.ratings_revision
+        BEGIN UPDATE scoring_assessment SET ratings_revision = OLD.ratings_revision WHERE id = NEW.id; END""",
+]
+SQLITE_RATINGS_REVISION_REVERSE = [
+    f"DROP TRIGGER IF EXISTS {name}"
+    for name in (
+        "scoring_rating_revise_insert",
+        "scoring_rating_revise_update",
+        "scoring_rating_revise_delete",
+        "scoring_assessment_ratings_revision_keep",
+    )
+]
+
 FORWARD = {"postgresql": [POSTGRES_FORWARD], "sqlite": SQLITE_FORWARD}
 REVERSE = {"postgresql": [POSTGRES_REVERSE], "sqlite": SQLITE_REVERSE}
 REVISION_FORWARD = {"postgresql": [POSTGRES_REVISION], "sqlite": SQLITE_REVISION}
 REVISION_REVERSE = {"postgresql": [POSTGRES_REVISION_REVERSE], "sqlite": SQLITE_REVISION_REVERSE}
+RATINGS_REVISION_FORWARD = {"postgresql": [POSTGRES_RATINGS_REVISION], "sqlite": SQLITE_RATINGS_REVISION}
+RATINGS_REVISION_REVERSE = {
+    "postgresql": [POSTGRES_RATINGS_REVISION_REVERSE],
+    "sqlite": SQLITE_RATINGS_REVISION_REVERSE,
+}
 
 
 def install_finalized_guards(connection: Any) -> None:
@@ -152,3 +245,12 @@ def install_revision_triggers(connection: Any) -> None:
 
 def remove_revision_triggers(connection: Any) -> None:
     execute_for_vendor(connection, REVISION_REVERSE)
+
+
+def install_ratings_revision_triggers(connection: Any) -> None:
+    """Create (or re-create) the triggers that give an assessment a new ratings revision when a rating changes."""
+    execute_for_vendor(connection, RATINGS_REVISION_FORWARD)
+
+
+def remove_ratings_revision_triggers(connection: Any) -> None:
+    execute_for_vendor(connection, RATINGS_REVISION_REVERSE)

@@ -182,6 +182,9 @@ class Assessment(models.Model):
     # The result as it stood at finalization: later edits to the standard's flags
     # (a qc_admin may change ★ items) must not rewrite a closed assessment.
     final_result = models.JSONField(_("定稿结果"), null=True, blank=True, editable=False)
+    # A new number whenever any of its ratings changes, in the same transaction, whatever path writes
+    # (database triggers, scoring/db_guards.py); never goes back. A computed result is cached under it.
+    ratings_revision = models.BigIntegerField(_("评分修订号"), default=0, editable=False)
 
     class Meta:
         ordering = ["-year", "hospital__name", "kind"]

@@ -1,6 +1,8 @@
 """Reads of standards and assessments, scoped to the asking user, and the engine's inputs."""
 
 import functools
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,30 +139,104 @@ def standard_parts(standard: Standard) -> StandardParts:
     return _standard_parts(standard.pk, standard.revision)
 
 
-def assessment_result(assessment: Assessment) -> engine.Result:
-    """Score an assessment with the engine: the ratings are one query; the standard's parts are cached
-    under its revision (scoring/db_guards.py), so a result costs the assessment and its ratings."""
+# Computed results, per process, keyed by everything a result depends on: the assessment's ratings (through
+# their revision, which the database changes in the same transaction as any rating: scoring/db_guards.py),
+# the standard's parts (its revision) and the hospital's level and key-specialty flag. Revisions come from
+# sequences that never go back, so a key never stands for two different results: an entry is never stale,
+# it just stops being asked for and ages out. Values are shared by every caller: read them, never change them.
+ResultKey = tuple[int, int, int, int, str, bool]
+_RESULTS: OrderedDict[int, tuple[ResultKey, engine.Result, dict[str, Any]]] = OrderedDict()
+_RESULTS_MAX = 512
+_results_lock = threading.Lock()
+
+
+def _result_key(assessment: Assessment, ratings_revision: int) -> ResultKey:
+    hospital = assessment.hospital
+    return (
+        assessment.pk,
+        ratings_revision,
+        assessment.standard_id,
+        assessment.standard.revision,
+        hospital.level,
+        hospital.key_specialty,
+    )
+
+
+def _cached_result(key: ResultKey) -> tuple[engine.Result, dict[str, Any]] | None:
+    with _results_lock:
+        entry = _RESULTS.get(key[0])
+        if entry is None or entry[0] != key:
+            return None
+        _RESULTS.move_to_end(key[0])
+        return entry[1], entry[2]
+
+
+def _store_result(key: ResultKey, result: engine.Result, data: dict[str, Any]) -> None:
+    with _results_lock:
+        _RESULTS[key[0]] = (key, result, data)
+        _RESULTS.move_to_end(key[0])
+        while len(_RESULTS) > _RESULTS_MAX:
+            _RESULTS.popitem(last=False)
+
+
+def results_cache_clear() -> None:
+    """Forget every cached result of this process (tests; never needed for correctness)."""
+    with _results_lock:
+        _RESULTS.clear()
+
+
+def _live_result(assessment: Assessment, ratings_revision: int | None) -> tuple[engine.Result, dict[str, Any]]:
+    """The computed result and its JSON-ready form, from the cache when its key is current.
+
+    `ratings_revision`: the revision of an assessment row read in this request with nothing written since (the
+    API's result); the cache then answers without a query. Otherwise the ratings are read with their revision in
+    one statement (one snapshot, so the revision names exactly these ratings), and a result already computed for
+    that revision is reused.
+    """
+    if ratings_revision is not None:
+        hit = _cached_result(_result_key(assessment, ratings_revision))
+        if hit is not None:
+            return hit
     parts = standard_parts(assessment.standard)
-    ratings = {
-        code: engine.RatingInput(rating=r, score=s)
-        for code, r, s in Rating.objects.filter(assessment=assessment).values_list("criterion__code", "rating", "score")
-    }
-    return engine.evaluate(
+    rows = list(
+        Rating.objects.filter(assessment_id=assessment.pk).values_list(
+            "assessment__ratings_revision", "criterion__code", "rating", "score"
+        )
+    )
+    key = _result_key(assessment, rows[0][0]) if rows else None
+    if key is not None:
+        hit = _cached_result(key)
+        if hit is not None:
+            return hit
+    result = engine.evaluate(
         criteria=parts.criteria,
-        ratings=ratings,
+        ratings={code: engine.RatingInput(rating=r, score=s) for _rev, code, r, s in rows},
         key_specialty=assessment.hospital.key_specialty,
         level=assessment.hospital.level,
         thresholds=parts.thresholds,
         chapters=parts.chapters,
         items=parts.items,
     )
+    data = engine.result_as_dict(result)
+    if key is not None:  # no ratings: nothing names this state, and it costs nothing to compute
+        _store_result(key, result, data)
+    return result, data
 
 
-def assessment_result_data(assessment: Assessment) -> dict[str, Any]:
-    """The result as shown everywhere: frozen at finalization, computed live before."""
+def assessment_result(assessment: Assessment, *, ratings_revision: int | None = None) -> engine.Result:
+    """Score an assessment with the engine: the ratings are one query (none when `ratings_revision` is current
+    and cached); the standard's parts are cached under its revision, the result under the ratings revision."""
+    return _live_result(assessment, ratings_revision)[0]
+
+
+def assessment_result_data(assessment: Assessment, *, ratings_revision: int | None = None) -> dict[str, Any]:
+    """The result as shown everywhere: frozen at finalization, computed live before (shared: do not change it).
+
+    Pass `ratings_revision` only when the assessment was read in this request and nothing was written since.
+    """
     if assessment.is_finalized and assessment.final_result is not None:
         return engine.with_fixed_outcome(assessment.final_result)
-    return engine.result_as_dict(assessment_result(assessment))
+    return _live_result(assessment, ratings_revision)[1]
 
 
 def applicable_counts() -> dict[int, dict[str, int]]:

@@ -7,6 +7,9 @@ shows them beside the rating buttons (`workspace.selectors`).
 
 from typing import Any
 
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
+
 from departments.models import CriterionRule
 from departments.selectors import evaluations_for, suggestion_for
 from indicators.models import Indicator
@@ -40,15 +43,45 @@ def rule_evaluations(assessment: Assessment, criterion_ids: list[int]) -> dict[s
     return evaluations_for(assessment.hospital, assessment.year, assessment.standard_id)
 
 
+def criterion_for_rating(assessment: Assessment, code: str) -> Criterion | None:
+    """The criterion `code` of the assessment's standard, with whether an indicator or a profile rule in force
+    in the assessment's year speaks to it (`has_indicator`, `has_rule`): one query for a save, and none more for
+    its suggestions when neither does (the common case; see rating_suggestions)."""
+    # Plain EXISTS clauses (table names from the models, no input): the ORM's Exists(…) cost more to compile
+    # than the query takes to run. (standard, code) is unique: no ordering needed.
+    links, rules, criteria = (
+        Indicator.criteria.through._meta.db_table,
+        CriterionRule._meta.db_table,
+        Criterion._meta.db_table,
+    )
+    has_indicator = f"EXISTS (SELECT 1 FROM {links} l WHERE l.criterion_id = {criteria}.id)"  # noqa: S608
+    has_rule = f"EXISTS (SELECT 1 FROM {rules} r WHERE r.criterion_id = {criteria}.id AND r.valid_from <= %s)"  # noqa: S608
+    found = Criterion.objects.filter(
+        standard_id=assessment.standard_id, code=code
+    ).annotate(
+        has_indicator=RawSQL(has_indicator, (), output_field=BooleanField()),  # noqa: S611 - constant SQL
+        has_rule=RawSQL(has_rule, (assessment.year,), output_field=BooleanField()),  # noqa: S611 - year a parameter
+    )[:1]
+    return next(iter(found), None)
+
+
 def rating_suggestions(assessment: Assessment, criterion: Criterion) -> Suggestions:
-    """The suggestions `scoring.services.rating_set` must honour for one criterion (a few queries)."""
+    """The suggestions `scoring.services.rating_set` must honour for one criterion, asked once per save.
+
+    A criterion from `criterion_for_rating` says already whether anything speaks to it: no query then when
+    nothing does. Otherwise one query each for the links, and what the indicators or the rule then need.
+    """
+    linked = getattr(criterion, "has_indicator", None)
+    if linked is None:
+        linked = _linked([criterion.pk])
+    ruled = getattr(criterion, "has_rule", None)
     indicator = None
-    if _linked([criterion.pk]):
+    if linked:
         indicator = suggestions_for(assessment.hospital, assessment.year).get(criterion.code, {}).get("rating")
-    return {
-        "suggested": indicator,
-        "profile_suggested": suggestion_for(assessment.hospital, criterion, assessment.year),
-    }
+    profile = None
+    if ruled is None or ruled:
+        profile = suggestion_for(assessment.hospital, criterion, assessment.year)
+    return {"suggested": indicator, "profile_suggested": profile}
 
 
 def sheet_suggestions(assessment: Assessment) -> dict[str, Suggestions]:

@@ -101,12 +101,15 @@ def import_file(
         with transaction.atomic():
             moved: set[tuple[int, int]] = set()
             recount = True
+            # The months whose rollup is counted again from the cases (None: every month the file has, and
+            # those cases moved out of). A merge on PostgreSQL names only those whose cases it wrote.
+            recount_months: set[tuple[int, int]] | None = None
             streamed = None
             if on_postgres:
                 postgres.lock_hospital(hospital)
                 streamed = postgres.stream(hospital, file, out)
             if streamed is not None:
-                recount, moved = streamed
+                recount, recount_months = streamed
             else:
                 file.seek(0)
                 rows = validate_rows(read_rows(file), hospital.pk, out)
@@ -116,14 +119,17 @@ def import_file(
                         postgres.stage(cursor, rows)
                         if out.error_count and not partial:
                             raise _Rejected
-                        moved = postgres.merge(cursor, hospital)
+                        recount_months = postgres.merge(cursor, hospital)
                 else:
                     # No staging table here: validate the whole file first, then store.
                     accepted = list(rows)
                     if out.error_count and not partial:
                         raise _Rejected
                     moved = storing.store_orm(hospital, iter(accepted))
-            storing.period_values_recompute(hospital=hospital, months=out.months | moved, actor=actor, recount=recount)
+            months = out.months | moved | (recount_months or set())
+            storing.period_values_recompute(
+                hospital=hospital, months=months, actor=actor, recount=recount, recount_months=recount_months
+            )
             job.status = CaseImport.Status.PARTIAL if out.error_count else CaseImport.Status.IMPORTED
             job.imported = out.accepted
             _finish(job, out, save)

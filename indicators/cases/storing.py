@@ -104,12 +104,18 @@ def rollup_refresh(*, hospital_id: int, months: Iterable[tuple[int, int]]) -> No
 
 
 def period_values_recompute(
-    *, hospital: Hospital, months: set[tuple[int, int]], actor: User | None = None, recount: bool = True
+    *,
+    hospital: Hospital,
+    months: set[tuple[int, int]],
+    actor: User | None = None,
+    recount: bool = True,
+    recount_months: set[tuple[int, int]] | None = None,
 ) -> int:
     """Rewrite the case-computed monthly counts of `hospital` for `months` from its stored cases.
 
     The rollup of those hospital-months is recounted first (unless the caller has just added to it,
-    `recount=False`), then the counts are read from it.
+    `recount=False`; only `recount_months` when the caller knows which months' cases changed: the recount
+    reads every case of a month, the counts below read only the rollup), then the counts are read from it.
 
     Counts computed from cases replace whatever the month held (cases are the record); a month
     with no cases left loses its case-computed rows.
@@ -117,7 +123,7 @@ def period_values_recompute(
     if not months:
         return 0
     if recount:
-        rollup_refresh(hospital_id=hospital.pk, months=months)
+        rollup_refresh(hospital_id=hospital.pk, months=months if recount_months is None else recount_months)
     indicators, rows = case_counts(hospital_ids=[hospital.pk], months=months)
     values = []
     found: set[tuple[int, int]] = set()

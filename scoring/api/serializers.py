@@ -167,6 +167,33 @@ class RatingSerializer(serializers.ModelSerializer):
         )
 
 
+_POINTS = PointsField()
+_DATETIME = serializers.DateTimeField()
+
+
+def rating_data(rating: Rating, *, key_specialty: bool) -> dict[str, Any]:
+    """What RatingSerializer gives for one rating, without building a serializer (the save and the list of 102
+    answer with it; tests/scoring/test_api_plain_serialization.py keeps the two equal).
+
+    Needs `rating.criterion` and `rating.rated_by` loaded (or None).
+    """
+    criterion = rating.criterion
+    return {
+        "criterion": criterion.code,
+        "rating": rating.rating,
+        "score": _POINTS.to_representation(rating.score),
+        "weighted_score": fmt(
+            engine.weighted_score(
+                rating.score, key_specialty_weight=criterion.key_specialty_weight, key_specialty=key_specialty
+            )
+        ),
+        "remark": rating.remark,
+        "rated_by": rating.rated_by.username if rating.rated_by is not None else None,
+        "rated_at": _DATETIME.to_representation(rating.rated_at) if rating.rated_at else None,
+        "version": rating.version,
+    }
+
+
 class SubtotalSerializer(serializers.Serializer):
     score = PointsField()
     max_points = PointsField()

@@ -61,3 +61,32 @@ def test_indicators_to_suggested_rating_to_engine_total(cast: Cast, block: Indic
     result = assessment_result(inspection)
     assert result.total == D("992")  # 1000 − 8
     assert next(c for c in result.chapters if c.key == "4").score == D("212")
+
+
+def test_comparison_api_queries_do_not_grow_with_hospitals(cast: Cast, block: Indicator) -> None:
+    # Issue 16 (bench/province.py measures it with 800 hospitals): a constant number of queries.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from indicators.models import PeriodValue
+
+    client = cast.client("qc_admin")
+    url = f"/api/v1/indicators/{block.code}/comparison/?year=2026"
+
+    def add(n: int) -> None:
+        for i in range(n):
+            hospital = HospitalFactory(level=("3A", "2A", "2B")[i % 3])
+            PeriodValue.objects.bulk_create(
+                PeriodValue(hospital=hospital, indicator=block, year=2026, month=m, numerator=9, denominator=10)
+                for m in range(1, 13)
+            )
+
+    counts = []
+    for n in (3, 3, 6):
+        add(n)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert sum(len(level["hospitals"]) for level in response.json()["levels"]) == 12 + 2
+    assert len(set(counts)) == 1, counts

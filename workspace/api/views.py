@@ -1,5 +1,7 @@
 """API of assessments: list, create, result, ratings, submit and finalize; thin wrappers over selectors and services."""
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -17,10 +19,11 @@ from scoring.api.serializers import (
     RatingWriteSerializer,
     ReasonSerializer,
     ResultSerializer,
+    rating_data,
 )
 from scoring.filters import AssessmentFilter
 from scoring.models import Assessment, Chapter, Rating
-from workspace import services
+from workspace import services, suggestions
 
 
 class AssessmentViewSet(
@@ -34,6 +37,12 @@ class AssessmentViewSet(
     def get_queryset(self) -> QuerySet[Assessment]:
         return selectors.assessments_visible_to(self.request.user)
 
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        # The filters narrow the list; a detail URL names one assessment, so no FilterSet is built for it.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -44,7 +53,8 @@ class AssessmentViewSet(
     @action(detail=True, methods=["get"])
     def result(self, request: Request, pk: str | None = None) -> Response:
         # ResultSerializer documents this shape; engine.result_as_dict produces it.
-        return Response(selectors.assessment_result_data(self.get_object()))
+        assessment = self.get_object()  # read just now: its ratings revision is current, the cache may answer
+        return Response(selectors.assessment_result_data(assessment, ratings_revision=assessment.ratings_revision))
 
     @extend_schema(request=None, responses={200: AssessmentSerializer})
     @action(detail=True, methods=["post"])
@@ -77,10 +87,11 @@ class AssessmentViewSet(
         assessment = self.get_object()
         ratings = (
             Rating.objects.filter(assessment=assessment)
-            .select_related("criterion", "rated_by", "assessment__hospital")
+            .select_related("criterion", "rated_by")
             .order_by("criterion__position")
         )
-        return Response(RatingSerializer(ratings, many=True).data)
+        key = assessment.hospital.key_specialty
+        return Response([rating_data(r, key_specialty=key) for r in ratings])
 
     @extend_schema(request=RatingWriteSerializer, responses={200: RatingSerializer})
     @action(
@@ -91,7 +102,7 @@ class AssessmentViewSet(
     )
     def rating(self, request: Request, pk: str | None = None, criterion_code: str = "") -> Response:
         assessment = self.get_object()
-        criterion = selectors.criterion_for_assessment(assessment, criterion_code)
+        criterion = suggestions.criterion_for_rating(assessment, criterion_code)
         if criterion is None:
             return Response(
                 {
@@ -106,8 +117,7 @@ class AssessmentViewSet(
         rating = services.rating_save(
             actor=signed_in(request.user), assessment=assessment, criterion=criterion, **data.validated_data
         )
-        rating.assessment = assessment  # for weighted_score, without another query
-        return Response(RatingSerializer(rating).data)
+        return Response(rating_data(rating, key_specialty=assessment.hospital.key_specialty))
 
     @extend_schema(
         request=None,

@@ -2,7 +2,8 @@
 
 Every request spends one query on authentication (the token, joined to its user).
 The rest is the endpoint's own, and must not grow with the data: a standard tree
-is prefetched in five queries, a result is computed from two flat reads (five when the standard is not cached), and
+is prefetched in five queries, a result is one read when cached under the assessment's ratings revision, two when
+computed (five when the standard is not cached either), and
 lists are one COUNT plus one page, with hospitals and standards joined in.
 """
 
@@ -27,9 +28,11 @@ QUERIES = {
     "standard-detail": AUTH + 5,  # standard, thresholds, chapters, items, criteria
     "criterion-detail": AUTH + 1,
     "assessment-detail": AUTH + 1,  # assessment joined to hospital and standard
-    # assessment and its ratings; the standard's parts (sections, criteria, thresholds: three more queries)
-    # are cached per process under its revision (tested cold and warm below).
-    "assessment-result": AUTH + 2,
+    # The assessment, then the result cached under its ratings revision (issue 16); on a miss, its ratings
+    # with that revision (one more query). The standard's parts (sections, criteria, thresholds: three more
+    # queries) are cached per process under its revision (tested cold and warm below).
+    "assessment-result": AUTH + 1,
+    "assessment-result-miss": AUTH + 2,
     "assessment-ratings": AUTH + 2,  # assessment, ratings joined to criterion, rater and hospital
     "list": AUTH + 2,  # COUNT, then the page with its joins
     "empty-list": AUTH + 1,  # COUNT is 0, so no page is read
@@ -109,14 +112,17 @@ def test_result_costs_the_same_with_one_rating_and_with_all_102(
     rate(assessment, ["1.1-1-1"])
 
     selectors._standard_parts.cache_clear()
-    with django_assert_num_queries(QUERIES["assessment-result"] + 3):
+    selectors.results_cache_clear()
+    with django_assert_num_queries(QUERIES["assessment-result-miss"] + 3):
         client.get(url)
     with django_assert_num_queries(QUERIES["assessment-result"]):
         one = client.get(url)
     Rating.objects.filter(assessment=assessment).delete()
     assert rate(assessment) == 102
-    with django_assert_num_queries(QUERIES["assessment-result"]):
+    with django_assert_num_queries(QUERIES["assessment-result-miss"]):
         full = client.get(url)
+    with django_assert_num_queries(QUERIES["assessment-result"]):
+        assert client.get(url).data == full.data
 
     assert (one.data["rated"], full.data["rated"]) == (1, 102)
     assert full.data["total"] == "1000"
