@@ -7,11 +7,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
-from accounts.models import Role
+from accounts.models import InspectorAssignment, Role
+from audit.services import audit_record
 from evidence.services import evidence_review, evidence_upload
 from notifications.models import Kind, Notification
 from rectification.models import RectificationItem
 from rectification.services import rectification_assign
+from reports.services import report_claim, report_fail
 from rounds.services import round_add_hospital, round_assign_inspector, round_create
 from scoring.models import AssessmentKind, Standard
 from scoring.services import assessment_submit, criterion_return
@@ -19,6 +21,7 @@ from tests.accounts.factories import UserFactory
 from tests.conftest import Cast
 from tests.evidence.conftest import PDF_BYTES
 from tests.notifications.conftest import CODE, criterion, inbox, submitted_self
+from tests.reports.factories import ReportJobFactory
 from tests.scoring.factories import AssessmentFactory, rate_all
 from workspace.services import assessment_finalize
 
@@ -165,3 +168,49 @@ def test_an_assigned_item_tells_its_new_owner_and_the_head(cast: Cast) -> None:
     assert n.link == f"/rectification/{item.pk}/"
     assert len(inbox(cast.head_a, Kind.RECTIFICATION_ASSIGNED)) == 1
     assert inbox(cast.head_b) == []
+
+
+def test_a_team_member_who_lost_sight_of_the_hospital_is_not_told(cast: Cast) -> None:
+    rnd = round_create(
+        actor=cast.qc_admin,
+        name="2026 检查",
+        year=2026,
+        standard=Standard.objects.get(code="cq2011"),
+        self_assessment_deadline=datetime.date(2026, 8, 31),
+        inspection_start=datetime.date(2026, 9, 1),
+        inspection_end=datetime.date(2026, 9, 30),
+    )
+    entry = round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_a)
+    lead = UserFactory(username="lead", role=Role.INSPECTOR, hospital=None)
+    round_assign_inspector(actor=cast.qc_admin, entry=entry, inspector=lead, is_lead=True)
+    round_assign_inspector(actor=cast.qc_admin, entry=entry, inspector=cast.inspector, chapters=[1])
+    # The lead's assignment is withdrawn: still on the team's list, but the scope no longer lets them open it.
+    InspectorAssignment.objects.filter(inspector=lead).delete()
+    assert entry.self_assessment is not None
+    rate_all(entry.self_assessment)
+
+    assessment_submit(actor=cast.head_a, assessment=entry.self_assessment)
+
+    assert inbox(lead) == []
+    assert len(inbox(cast.inspector, Kind.SELF_SUBMITTED)) == 1
+
+
+def test_a_failed_report_tells_who_asked_for_it(cast: Cast) -> None:
+    assessment = submitted_self(cast)
+    job = ReportJobFactory(assessment=assessment, requested_by=cast.head_a)
+    claimed = report_claim(job_id=job.pk, worker="test")
+    assert claimed is not None
+
+    report_fail(job=claimed, error="字体缺失")
+
+    [n] = inbox(cast.head_a, Kind.REPORT_FAILED)
+    assert n.link == f"/reports/{job.pk}/" and "字体缺失" in n.text
+    assert inbox(cast.staff_a, Kind.REPORT_FAILED) == [] and inbox(cast.qc_admin, Kind.REPORT_FAILED) == []
+
+
+def test_a_locked_account_tells_the_qc_centre(cast: Cast) -> None:
+    audit_record(actor=None, action="auth.locked_out", object_type="accounts.user", object_repr="head_a")
+
+    [n] = inbox(cast.qc_admin, Kind.ACCOUNT_LOCKED)
+    assert "head_a" in n.text and n.link.startswith("/audit/")
+    assert Notification.objects.filter(kind=Kind.ACCOUNT_LOCKED).count() == 1
