@@ -25,7 +25,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 # The project's Python packages, from the project package down to the ground floor (docs/architecture.md).
-PACKAGES := anesqc workspace reports evidence rectification rounds indicators departments scoring accounts audit common
+PACKAGES := anesqc notifications workspace reports evidence rectification rounds indicators departments scoring accounts audit common
 
 # Environment for the test run. makemigrations needs no database server: it
 # runs against an in-memory SQLite database (so it leaves no db.sqlite3).

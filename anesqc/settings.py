@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "departments",
     "reports",
     "workspace",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -423,10 +425,38 @@ if not 10 <= CASE_IMPORT_TIME_LIMIT < _visibility:
         f"CASE_IMPORT_TIME_LIMIT={CASE_IMPORT_TIME_LIMIT} must be at least 10 seconds and below the broker's "
         f"visibility timeout ({_visibility} s)."
     )
+# E-mail (notifications): EMAIL_URL in django-environ's form, e.g. smtp+tls://user:password@smtp.example.cn:587
+# (SMTP with STARTTLS) or smtp+ssl://…:465. Unset, mails are written to the console (the worker's log under
+# `make run`). Tests send through a real SMTP server of their own (tests/notifications).
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="anesqc <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address of the site as people reach it: links in e-mails are made absolute with it.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+NOTIFICATION_MAIL_LANGUAGE = "zh-hans"
+# A mail the SMTP server refused or could not take is tried again (backoff doubling from MAIL_RETRY_BACKOFF s).
+MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=8)
+MAIL_RETRY_BACKOFF = env.int("MAIL_RETRY_BACKOFF", default=30)
+if MAIL_MAX_ATTEMPTS < 1 or MAIL_RETRY_BACKOFF < 1:
+    raise ImproperlyConfigured("MAIL_MAX_ATTEMPTS and MAIL_RETRY_BACKOFF must be at least 1.")
+
 CELERY_BEAT_SCHEDULE = {
     "reports-sweep": {"task": "reports.tasks.sweep_reports", "schedule": float(REPORT_SWEEP_EVERY)},
     # Case imports that never reached the broker, or whose worker was lost, are queued again.
     "case-imports-sweep": {"task": "indicators.tasks.sweep_case_imports", "schedule": 60.0},
+    # Mails due for another try, or never handed to the broker, are queued again.
+    "mail-sweep": {"task": "notifications.tasks.sweep_mail", "schedule": 60.0},
+    # Deadlines (rounds' self-assessment and inspection dates, rectification due dates), once a day.
+    "deadline-reminders": {"task": "notifications.tasks.send_reminders", "schedule": crontab(hour=7, minute=30)},
+    "daily-digests": {"task": "notifications.tasks.send_digests", "schedule": crontab(hour=8, minute=0)},
 }
 
 LOGGING = {

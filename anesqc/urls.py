@@ -21,6 +21,7 @@ from indicators.api.views import (
     IndicatorList,
 )
 from indicators.case_urls import api_urlpatterns as case_api_urlpatterns
+from notifications.api.views import NotificationViewSet
 from reports.api.views import AssessmentReports, ReportJobViewSet, RoundReports
 from scoring.api.views import CriterionView, StandardViewSet
 from workspace.api.sheet_views import api_urlpatterns as sheet_api_urlpatterns
@@ -33,6 +34,7 @@ router.register("users", UserViewSet, basename="user")
 router.register("assignments", AssignmentViewSet, basename="assignment")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("reports", ReportJobViewSet, basename="report")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
@@ -79,6 +81,7 @@ urlpatterns = [
     path("", include("departments.urls")),
     path("", include("reports.urls")),
     path("", include("audit.urls")),
+    path("", include("notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin's own password page would bypass the app's password rules and audit: send it to the app's.
     path("admin/password_change/", RedirectView.as_view(pattern_name="password_change"), name="admin-password-change"),

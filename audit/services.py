@@ -21,6 +21,7 @@ from common import uploads
 from . import archive, context
 from .db_guards import RETENTION_DAYS
 from .models import AuditArchive, AuditEvent
+from .signals import event_recorded
 
 
 def _hospital_id(obj: Any, assessment: Any, hospital: Any) -> int | None:
@@ -55,7 +56,7 @@ def audit_record(
     its assessment, criterion and hospital if any, with the current request's id and IP."""
     origin = context.current()
     user = actor if getattr(actor, "pk", None) else None
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         assessment_id=assessment.pk if assessment is not None else None,
         criterion_code=getattr(criterion, "code", "") or "",
         hospital_id=_hospital_id(obj, assessment, hospital),
@@ -71,6 +72,10 @@ def audit_record(
         ip=origin.ip,
         request_id=origin.request_id,
     )
+    # Who must hear of it is decided above audit (notifications subscribes); not robust on purpose:
+    # a notification that cannot be written rolls back the change rather than vanish silently.
+    event_recorded.send(sender=AuditEvent, event=event)
+    return event
 
 
 def audit_request_refused(

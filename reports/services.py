@@ -240,12 +240,25 @@ def _child_finished(parent_id: int) -> None:
         transaction.on_commit(partial(enqueue, [parent_id]))
 
 
+def _record_finished(job: ReportJob, action: str, *, error: str = "") -> None:
+    """A finished job in the trail (by the worker, no actor): who asked for it is told (notifications)."""
+    audit_record(
+        actor=None,
+        action=action,
+        obj=job,
+        after={"parent": job.parent_id, "error": error[:500]} if error else {"parent": job.parent_id},
+        assessment=job.assessment,
+    )
+
+
 def report_fail(*, job: ReportJob, error: str) -> bool:
     """Mark a claimed job failed with a message for people; False if the claim was lost meanwhile."""
     with transaction.atomic():
         failed = _mine(job).update(
             status=JobStatus.FAILED, error=error[:2000], finished_at=timezone.now(), lease_until=None
         )
+        if failed:
+            _record_finished(job, "report.failed", error=error)
         if failed and job.parent_id:
             _child_finished(job.parent_id)
     return bool(failed)
@@ -271,6 +284,8 @@ def report_give_up(*, job: ReportJob) -> bool:
             finished_at=now,
             lease_until=None,
         )
+        if failed:
+            _record_finished(job, "report.failed", error=_("多次尝试均未完成（工作进程中断或超时），已停止重试。"))
         if failed and job.parent_id:
             _child_finished(job.parent_id)
     return bool(failed)
@@ -448,6 +463,8 @@ def _store(job: ReportJob, handle: Any, *, suffix: str, digest: str) -> bool:
             lease_until=None,
             error="",
         )
+        if done:
+            _record_finished(job, "report.ready")
         if done and job.parent_id:
             _child_finished(job.parent_id)
     if not done:

@@ -34,6 +34,7 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from notifications.models import Notification
 from tests.conftest import CAST, Cast
 from tests.matrix.world import CRITERION, YEAR, A, B, World, build_world
 
@@ -93,6 +94,9 @@ def known_path_parameters(world: World, path: str, target: str) -> dict[str, Any
         values["code"] = world.indicator.code
     elif path.startswith("/api/v1/reports/"):
         values["id"] = objects.report.pk
+    elif path.startswith("/api/v1/notifications/"):
+        head = world.cast.head_a if target == A else world.cast.head_b
+        values["id"] = Notification.objects.filter(recipient=head).values_list("pk", flat=True).first()
     elif path.startswith("/api/v1/rounds/"):
         values["id"] = objects.round.pk
     elif path.startswith("/api/v1/rules/"):

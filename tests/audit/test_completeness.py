@@ -38,6 +38,7 @@ from audit.models import AuditEvent
 from evidence.models import Evidence
 from evidence.services import evidence_upload
 from indicators.models import Indicator
+from notifications.models import Kind, Notification
 from rectification.models import RectificationItem
 from rectification.services import rectification_answer, rectification_plan_create
 from rounds.models import InspectionRound, RoundHospital
@@ -454,6 +455,38 @@ def _api_round_reports(cast: Cast) -> HttpResponseBase:
     return api(cast, "qc_admin").post(f"/api/v1/rounds/{rnd.pk}/reports/", {"kind": "round_summary"})
 
 
+def _notification_of_head_a(cast: Cast) -> Notification:
+    return Notification.objects.create(
+        recipient=cast.head_a, kind=Kind.REPORT_READY, params={"title": "报告"}, link="/reports/"
+    )
+
+
+def _notification_open(cast: Cast) -> HttpResponseBase:
+    return browser(cast.head_a).post(f"/notifications/{_notification_of_head_a(cast).pk}/open/")
+
+
+def _notification_read(cast: Cast) -> HttpResponseBase:
+    return browser(cast.head_a).post(f"/notifications/{_notification_of_head_a(cast).pk}/read/")
+
+
+def _notification_read_all(cast: Cast) -> HttpResponseBase:
+    _notification_of_head_a(cast)
+    return browser(cast.head_a).post("/notifications/read-all/")
+
+
+def _notification_settings(cast: Cast) -> HttpResponseBase:
+    return browser(cast.head_a).post("/notifications/settings/", {"email": "digest"})
+
+
+def _api_notification_read(cast: Cast) -> HttpResponseBase:
+    return api(cast, "head_a").post(f"/api/v1/notifications/{_notification_of_head_a(cast).pk}/read/")
+
+
+def _api_notification_read_all(cast: Cast) -> HttpResponseBase:
+    _notification_of_head_a(cast)
+    return api(cast, "head_a").post("/api/v1/notifications/read-all/")
+
+
 def _api_case_import(cast: Cast) -> HttpResponseBase:
     return api(cast, "head_a").post(
         f"/api/v1/hospitals/{cast.hospital_a.pk}/cases/", {"file": cases_file()}, format="multipart"
@@ -573,6 +606,12 @@ RECIPES: dict[tuple[str, str], Callable[[Cast], HttpResponseBase]] = {
     ("v1:hospital-indicator-values", "PUT"): _api_indicator_values,
     ("v1:assessment-reports", "POST"): _api_assessment_reports,
     ("v1:round-reports", "POST"): _api_round_reports,
+    ("notification-open", "POST"): _notification_open,
+    ("notification-read", "POST"): _notification_read,
+    ("notification-read-all", "POST"): _notification_read_all,
+    ("notification-settings", "POST"): _notification_settings,
+    ("v1:notification-read", "POST"): _api_notification_read,
+    ("v1:notification-read-all", "POST"): _api_notification_read_all,
     ("v1:hospital-case-import", "POST"): _api_case_import,
     ("v1:profile-detail", "PUT"): _api_profile("PUT"),
     ("v1:profile-detail", "PATCH"): _api_profile("PATCH"),

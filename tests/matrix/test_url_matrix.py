@@ -71,6 +71,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Hospital, Role, User
 from audit.models import AuditEvent
+from notifications.models import Notification
 from scoring.models import Rating
 from tests.accounts.factories import PASSWORD, TOTPDeviceFactory
 from tests.conftest import CAST, Cast
@@ -194,6 +195,14 @@ def round_entry(w: World, target: str) -> dict[str, Any]:
 
 def nothing(w: World, target: str) -> dict[str, Any]:
     return {}
+
+
+def notification(w: World, target: str) -> dict[str, Any]:
+    """A notification of the target hospital's head (the world's round and finalized inspection gave them some)."""
+    head = w.cast.head_a if target == A else w.cast.head_b
+    pk = Notification.objects.filter(recipient=head).order_by("pk").values_list("pk", flat=True).first()
+    assert pk is not None, f"the world gave {head} no notification"
+    return {"pk": pk}
 
 
 def assessment_body(kind: str) -> Body:
@@ -728,6 +737,27 @@ ROWS: list[Row] = [
         A=(OK, 403, 404, 403, 403, 404, LOGIN),
         B=(OK, 404, 404, 404, 404, 403, LOGIN),
     ),
+    # --- notifications: everyone's own inbox; someone else's notification answers 404, whoever asks ---
+    row("notification-list", "GET", _=SIGNED_IN_200),
+    row("notification-bell", "GET", _=SIGNED_IN_200),
+    row("notification-read-all", "POST", _=(302, 302, 302, 302, 302, 302, LOGIN)),
+    row("notification-settings", "GET", _=SIGNED_IN_200),
+    # Sent empty: the form is shown again with its error (400).
+    row("notification-settings", "POST", _=(400, 400, 400, 400, 400, 400, LOGIN)),
+    row(
+        "notification-open",
+        "POST",
+        notification,
+        A=(404, 404, 404, 302, 404, 404, LOGIN),
+        B=(404, 404, 404, 404, 404, 302, LOGIN),
+    ),
+    row(
+        "notification-read",
+        "POST",
+        notification,
+        A=(404, 404, 404, 302, 404, 404, LOGIN),
+        B=(404, 404, 404, 404, 404, 302, LOGIN),
+    ),
     # --- the audit trail is the QC centre's -------------------------------------------------------
     row("audit-log", "GET", _=QC_ONLY_PAGE),
     row("audit-log-csv", "GET", _=QC_ONLY_PAGE),
@@ -1028,6 +1058,15 @@ ROWS: list[Row] = [
         B=(200, 404, 404, 404, 404, 200, 401),
     ),
     row("v1:audit-event-list", "GET", _=API_QC_ONLY),
+    row("v1:notification-list", "GET", _=API_SIGNED_IN_200),
+    row("v1:notification-read-all", "POST", _=API_SIGNED_IN_200),
+    row(
+        "v1:notification-read",
+        "POST",
+        notification,
+        A=(404, 404, 404, 200, 404, 404, 401),
+        B=(404, 404, 404, 404, 404, 200, 401),
+    ),
     # --- the admin site's own sign-in and sign-out (the rest: the admin rule below) -------------------
     # Signed in as staff, the sign-in page goes on to the admin; everyone else gets the form.
     row("admin:login", "GET", _=(302, 200, 200, 200, 200, 200, 200)),

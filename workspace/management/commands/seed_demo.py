@@ -68,6 +68,8 @@ class Command(BaseCommand):
                     "role": role,
                     "hospital": hospitals[hospital_index] if hospital_index is not None else None,
                     "first_name": full_name,
+                    # A reserved domain: under `make run` notification mails go to the console (the worker's log).
+                    "email": f"{username}@demo.invalid",
                     "is_staff": role == Role.QC_ADMIN,
                 },
             )
