@@ -7,6 +7,7 @@ does not swap 4xx answers); without JavaScript they redirect back to the
 criterion on success, or show the block on a page of its own with 400/409.
 """
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -74,6 +75,16 @@ def _messages(exc: ValidationError) -> list[str]:
     return list(exc.messages)
 
 
+def _client_key(value: str) -> uuid.UUID | None:
+    """The browser's name for an upload (offline.js), so that one sent again is stored once; optional."""
+    if not value.strip():
+        return None
+    try:
+        return uuid.UUID(value.strip())
+    except ValueError:
+        raise ValidationError({"client_key": _("上传标识（client_key）格式无效。")}) from None
+
+
 @login_required
 @require_POST
 def evidence_upload(request: HtmxHttpRequest, pk: int, code: str) -> HttpResponse:
@@ -85,8 +96,13 @@ def evidence_upload(request: HtmxHttpRequest, pk: int, code: str) -> HttpRespons
     services.evidence_attach_authorize(actor=request.user, assessment=assessment, criterion=criterion)
     files = request.FILES.getlist("files")
     try:
+        client_key = _client_key(request.POST.get("client_key", ""))
         created = services.evidence_upload(
-            actor=signed_in(request.user), assessment=assessment, criterion=criterion, files=files
+            actor=signed_in(request.user),
+            assessment=assessment,
+            criterion=criterion,
+            files=files,
+            client_key=client_key,
         )
     except ValidationError as exc:
         return _answer(request, assessment, criterion, errors=_messages(exc), status=400)
