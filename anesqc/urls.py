@@ -10,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.api.auth import ObtainTokenView
 from accounts.api.views import AssignmentViewSet, HospitalViewSet, UserViewSet
 from audit.api.urls import api_urlpatterns as audit_api_urlpatterns
+from common.pwa import service_worker
 from common.views import healthz
 from departments.api.urls import api_urlpatterns as profile_api_urlpatterns
 from indicators.api.views import (
@@ -68,6 +69,7 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("sw.js", service_worker, name="service-worker"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("accounts.urls")),

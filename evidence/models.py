@@ -46,6 +46,8 @@ class Evidence(StoredFile):
         related_name="+",
     )
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    # Names an upload made in the browser (offline.js): the same upload sent again is stored once.
+    client_key = models.UUIDField(_("客户端上传标识"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["assessment", "criterion__position", "uploaded_at", "id"]
@@ -61,5 +63,8 @@ class Evidence(StoredFile):
             models.CheckConstraint(
                 name="evidence_review_status_valid",
                 condition=Q(review_status__in=ReviewStatus.values),
+            ),
+            models.UniqueConstraint(
+                name="evidence_client_key_unique", fields=["assessment", "criterion", "client_key"]
             ),
         ]

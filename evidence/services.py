@@ -6,6 +6,7 @@ to storage only after every file of an upload has passed its checks, and are
 removed again if the transaction does not commit, so no file outlives its row.
 """
 
+import uuid
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -84,15 +85,34 @@ def evidence_review_authorize(*, actor: AnyUser, assessment: Assessment) -> None
         raise PermissionDenied(_("只有质控专家或质控中心管理员可以审核佐证材料。"))
 
 
+def _file_keys(client_key: uuid.UUID, count: int) -> list[uuid.UUID]:
+    # One upload may carry several files; each gets a key of its own, derived from the upload's.
+    return [uuid.uuid5(client_key, str(n)) for n in range(count)]
+
+
+def _already_stored(assessment: Assessment, criterion: Criterion, keys: list[uuid.UUID]) -> list[Evidence]:
+    return list(Evidence.objects.filter(assessment=assessment, criterion=criterion, client_key__in=keys).order_by("id"))
+
+
 def evidence_upload(
-    *, actor: User, assessment: Assessment, criterion: Criterion, files: Sequence[Any]
+    *,
+    actor: User,
+    assessment: Assessment,
+    criterion: Criterion,
+    files: Sequence[Any],
+    client_key: uuid.UUID | None = None,
 ) -> list[Evidence]:
     """Attach files to one criterion of a draft assessment: all of them, or none if any is refused.
 
+    `client_key` names an upload made in the browser (sent again after a network failure): an upload
+    already stored under that key is answered with its files, not stored twice.
     Call it outside an enclosing transaction (as views do): the files written are
     removed if this service's own transaction fails, which an outer rollback would not report.
     """
     evidence_attach_authorize(actor=actor, assessment=assessment, criterion=criterion)
+    keys = _file_keys(client_key, len(files)) if client_key else []
+    if keys and (stored := _already_stored(assessment, criterion, keys)):
+        return stored
     _require_editable(assessment, criterion)
     _require_applicable(assessment, criterion)
     # Reads the files; nothing written yet. A refusal is recorded in the audit trail.
@@ -101,10 +121,12 @@ def evidence_upload(
 
     with files_removed_on_failure() as written, transaction.atomic():
         locked = _locked_for_update(assessment)
+        if keys and (stored := _already_stored(locked, criterion, keys)):
+            return stored  # the same upload, sent twice at once, was stored by the other request
         _require_editable(locked, criterion)  # it may have been submitted while the files were read
         created: list[Evidence] = []
-        for item, digest in zip(checked, digests, strict=True):
-            evidence = Evidence(assessment=locked, criterion=criterion)
+        for n, (item, digest) in enumerate(zip(checked, digests, strict=True)):
+            evidence = Evidence(assessment=locked, criterion=criterion, client_key=keys[n] if keys else None)
             written.append(evidence.store(item, sha256=digest, uploaded_by=actor))
             evidence.save()
             audit_record(

@@ -7,6 +7,7 @@ does not swap 4xx answers); without JavaScript they redirect back to the
 criterion on success, or show the block on a page of its own with 400/409.
 """
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -90,6 +91,16 @@ def _messages(exc: ValidationError) -> list[str]:
     return list(exc.messages)
 
 
+def _client_key(value: str) -> uuid.UUID | None:
+    """The browser's name for an upload (offline.js), so that one sent again is stored once; optional."""
+    if not value.strip():
+        return None
+    try:
+        return uuid.UUID(value.strip())
+    except ValueError:
+        raise ValidationError({"client_key": _("上传标识（client_key）格式无效。")}) from None
+
+
 @login_required
 @require_POST
 def evidence_upload(request: HtmxHttpRequest, pk: int, code: str) -> HttpResponse:
@@ -117,8 +128,13 @@ def _upload(request: HtmxHttpRequest, assessment: Assessment, code: str) -> Http
     # An upload replayed after a spell offline also carries `client_key`, the browser's UUID for it:
     # accepted and not used yet (storing a replay once per key needs `Evidence.client_key`).
     try:
+        client_key = _client_key(request.POST.get("client_key", ""))
         created = services.evidence_upload(
-            actor=signed_in(request.user), assessment=assessment, criterion=criterion, files=files
+            actor=signed_in(request.user),
+            assessment=assessment,
+            criterion=criterion,
+            files=files,
+            client_key=client_key,
         )
     except ValidationError as exc:
         return _answer(request, assessment, criterion, errors=_messages(exc), status=400)

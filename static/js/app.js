@@ -1,15 +1,9 @@
 // anesqc: progressive enhancement only; every form also works without JavaScript.
 (() => {
-  const PENDING = "anesqc:pending";
-  // Kept answers are replayed only for the user who typed them, and only for as long as a session may last.
-  const PENDING_MAX_AGE_MS = 12 * 60 * 60 * 1000;
+  // What could not be saved (no network, or the session expired) is kept in IndexedDB by offline.js, for the
+  // user who typed it, and sent when the network is back or once they have signed in again.
   let signingIn = false; // the answer is kept: leaving for the login page loses nothing
-  const currentUser = () => document.body && document.body.dataset.user;
-
-  const readPending = () => {
-    try { return JSON.parse(localStorage.getItem(PENDING) || "{}"); } catch { return {}; }
-  };
-  const writePending = (pending) => localStorage.setItem(PENDING, JSON.stringify(pending));
+  const offline = () => window.anesqcOffline;
 
   const stateOf = (elt) => {
     const box = elt && elt.closest && elt.closest(".criterion");
@@ -18,19 +12,15 @@
 
   // Keep what the user answered when the session has expired, then go and sign in.
   const keepAndSignIn = (form) => {
-    const pending = readPending();
-    if (form) {
-      const data = {};
-      new FormData(form).forEach((value, key) => {
-        if (key !== "csrfmiddlewaretoken" && typeof value === "string") data[key] = value;
-      });
-      pending[form.getAttribute("hx-post")] = { page: location.pathname, data, at: Date.now(), user: currentUser() };
-      writePending(pending);
-    }
     const card = form && form.closest(".criterion");
     const next = location.pathname + location.search + (card ? "#" + card.id : "");
     signingIn = true;
-    location.href = "/accounts/login/?expired=1&next=" + encodeURIComponent(next);
+    const kept = form && offline() ? offline().keep(form) : null;
+    Promise.resolve(kept)
+      .catch(() => undefined)
+      .finally(() => {
+        location.href = "/accounts/login/?expired=1&next=" + encodeURIComponent(next);
+      });
   };
 
   document.addEventListener("htmx:responseError", (event) => {
@@ -64,54 +54,12 @@
   });
 
   document.addEventListener("htmx:sendError", (event) => {
-    const elt = event.detail.elt;
-    const state = stateOf(elt);
+    if (offline()) return; // offline.js keeps the answer and sends it when the network is back
+    const state = stateOf(event.detail.elt);
     if (state) {
       state.textContent = state.dataset.offlineText || "网络连接失败，未保存；恢复后将自动重试";
       state.className = "save-state failed";
-      // Retry once the network is back, so no answer is lost.
-      window.addEventListener("online", () => htmx.trigger(elt.closest("form"), "submit"), { once: true });
     }
-  });
-
-  // Back from signing in: replay the answers kept for this page. The version the user
-  // had loaded travels with them, so a change made meanwhile shows as a conflict.
-  const replay = () => {
-    const pending = readPending();
-    const user = currentUser();
-    let changed = false;
-    for (const [url, item] of Object.entries(pending)) {
-      // Another user's answers (a shared tablet), and stale ones, are dropped unseen, never replayed.
-      if (!item || !item.user || !user || Date.now() - (item.at || 0) > PENDING_MAX_AGE_MS) {
-        if (user) { delete pending[url]; changed = true; }
-        continue;
-      }
-      if (item.user !== user) { delete pending[url]; changed = true; continue; }
-      if (item.page !== location.pathname) continue;
-      const form = document.querySelector(`form[hx-post="${CSS.escape(url)}"]`);
-      if (!form) continue;
-      for (const [name, value] of Object.entries(item.data)) {
-        // form.elements: a field may belong to the form from outside it (the workspace's remark, form="…").
-        const fields = Array.from(form.elements).filter((field) => field.name === name);
-        fields.forEach((field) => {
-          if (field.type === "radio") field.checked = field.value === value;
-          else field.value = value;
-        });
-      }
-      delete pending[url];
-      changed = true;
-      const state = stateOf(form);
-      if (state) state.textContent = state.dataset.restoredText || "已恢复登录前未保存的修改，正在保存…";
-      htmx.trigger(form, "submit");
-    }
-    if (changed) writePending(pending);
-  };
-  document.addEventListener("DOMContentLoaded", () => setTimeout(replay, 0));
-
-  // Signing out forgets every kept answer: the next person on this browser must not inherit them.
-  document.addEventListener("submit", (event) => {
-    const form = event.target;
-    if (form.matches && form.matches("form[data-logout]")) localStorage.removeItem(PENDING);
   });
 
   // No lost work on navigation: a criterion typed into but not yet saved is saved at once
@@ -127,6 +75,8 @@
     inFlight += 1;
   });
   document.addEventListener("htmx:afterRequest", () => { inFlight = Math.max(0, inFlight - 1); });
+  // Kept on this device (offline.js) counts as not lost.
+  document.addEventListener("anesqc:queued", (event) => dirty.delete(event.target));
   window.addEventListener("beforeunload", (event) => {
     if (signingIn) return;
     dirty.forEach((form) => { if (document.body.contains(form)) htmx.trigger(form, "submit"); });

@@ -65,9 +65,11 @@
       .flatMap((input) => Array.from(input.files || []))
       .map((file) => `“${file.name}”`)
       .join("、");
+    // Without a network, offline.js keeps the files on this device and uploads them once it is back.
+    const kept = event.type === "htmx:sendError" && form.hasAttribute("data-offline-upload") && window.anesqcOffline;
     const text =
       event.type === "htmx:sendError"
-        ? form.dataset.offlineText
+        ? (kept && form.dataset.keptText) || form.dataset.offlineText
         : xhr && xhr.status === 413
           ? form.dataset.tooLargeText
           : form.dataset.errorText;

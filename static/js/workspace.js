@@ -181,6 +181,11 @@
     const row = rowOf(event.detail.elt);
     if (row) advanceAfterSave.delete(row.id);
   });
+  // Without a network the save is kept on this device (offline.js): the flow goes on as after a save.
+  document.addEventListener("anesqc:queued", (event) => {
+    const row = rowOf(event.target);
+    if (row && advanceAfterSave.delete(row.id)) advance(row);
+  });
 
   // Anchors and the focus land below the sticky totals bar, whose height depends on the width.
   const measureBar = () => {

@@ -31,7 +31,7 @@ Rules the table keeps (`test_the_table_keeps_the_rules` checks the table itself)
   in the body answers 400 on `hospital` instead; a QC-only write answers 403 before it looks);
 - anonymous visitors are sent to sign in (pages) or get 401 (API), unless the URL is public.
 
-Decided here: /healthz, /api/schema/ and /api/docs/ are public. The health check is for load
+Decided here: /healthz, /sw.js (the service worker, code only), /api/schema/ and /api/docs/ are public. The health check is for load
 balancers; the schema describes the shape of the API, never its data (drf-spectacular serves it
 with AllowAny), so anonymous visitors get 200 too. The token endpoint needs no prior
 authentication: it answers 200 to a user's own username and password and 400 to a wrong one.
@@ -286,6 +286,7 @@ ROWS: list[Row] = [
     # --- public pages and the account ---------------------------------------------------------
     row("home", "GET", _=(200, 200, 200, 200, 200, 200, 200)),
     row("healthz", "GET", _=(200, 200, 200, 200, 200, 200, 200)),
+    row("service-worker", "GET", _=(200, 200, 200, 200, 200, 200, 200)),
     row("schema", "GET", _=(200, 200, 200, 200, 200, 200, 200)),
     row("api-docs", "GET", _=(200, 200, 200, 200, 200, 200, 200)),
     row("set_language", "GET", _=(302, 302, 302, 302, 302, 302, 302)),
@@ -1353,7 +1354,17 @@ def test_the_admin_rule_covers_every_registered_model() -> None:
 
 def test_the_table_keeps_the_rules() -> None:
     """Foreign objects answer 404 (or `hidden`), and anonymous visitors sign in or get 401."""
-    public = {"home", "healthz", "schema", "api-docs", "set_language", "login", "logout", "v1:api-token"}
+    public = {
+        "home",
+        "healthz",
+        "service-worker",
+        "schema",
+        "api-docs",
+        "set_language",
+        "login",
+        "logout",
+        "v1:api-token",
+    }
     public |= {"admin-password-change", "admin:login", "admin:logout"}
     broken = []
     for r in ROWS:
