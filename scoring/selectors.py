@@ -146,7 +146,7 @@ def standard_parts(standard: Standard) -> StandardParts:
 # it just stops being asked for and ages out. Values are shared by every caller: read them, never change them.
 ResultKey = tuple[int, int, int, int, str, bool]
 _RESULTS: OrderedDict[int, tuple[ResultKey, engine.Result, dict[str, Any]]] = OrderedDict()
-_RESULTS_MAX = 512
+_RESULTS_MAX = 256  # about 30 KiB each (all 102 criteria): under 8 MiB per process
 _results_lock = threading.Lock()
 
 

@@ -48,5 +48,7 @@ def test_make_bench_smoke_run_writes_the_table(tmp_path: Path) -> None:
     # Query counts are not timings: they hold at any size.
     assert rows["result/ query count (without authentication)"]["met"] is True
     assert rows["round summary queries"]["met"] is True
+    province = [r for name, r in rows.items() if name.startswith("province: ") and name.endswith(" vs 8")]
+    assert len(province) == 3 and all(r["met"] is True for r in province), province  # page, API, board: constant
     # The table was printed with its verdict column.
     assert "met" in done.stdout and ("yes" in done.stdout or "NO" in done.stdout)
