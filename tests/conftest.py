@@ -9,13 +9,14 @@ Hospital A (三级甲等, key specialty, teaching) and hospital B (二级甲等)
 - anonymous: nobody
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
@@ -67,6 +68,16 @@ def _throttles_out_of_the_way(request: pytest.FixtureRequest, monkeypatch: pytes
 def _fresh_cache() -> None:
     # Rate limits count in the cache (the audit log's anonymous refusals): each test starts with none.
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    # The locale middleware activates each request's language on the thread and leaves it there, as the
+    # test client runs requests on the test's own thread: a test that signs in an English-speaking user
+    # would otherwise make the next test's services speak English. Each test starts in the site language.
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
