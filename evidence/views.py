@@ -126,7 +126,7 @@ def _upload(request: HtmxHttpRequest, assessment: Assessment, code: str) -> Http
     services.evidence_attach_authorize(actor=request.user, assessment=assessment, criterion=criterion)
     files = request.FILES.getlist("files")
     # An upload replayed after a spell offline also carries `client_key`, the browser's UUID for it:
-    # accepted and not used yet (storing a replay once per key needs `Evidence.client_key`).
+    # a replay of an upload already stored is answered with the stored files, not stored twice.
     try:
         client_key = _client_key(request.POST.get("client_key", ""))
         created = services.evidence_upload(

@@ -169,8 +169,9 @@
       if (row.querySelector(".save-state.saved")) advance(row);
       else (row.querySelector("[aria-invalid=true]") || row.querySelector("input[name=score]") || row).focus();
     }
-    // After an evidence upload or deletion, the line's count follows its block.
-    document.querySelectorAll(`${ROW} .evidence-block`).forEach((block) => {
+    // After an evidence upload or deletion, the line's count follows its block (the department's: the
+    // inspectors' own files on an inspection are not counted in the line).
+    document.querySelectorAll(`${ROW} .evidence-block:not(.inspection-evidence)`).forEach((block) => {
       const count = rowOf(block)?.querySelector("[data-evidence-count]");
       const n = block.querySelectorAll(".evidence-item").length;
       if (count) count.textContent = count.textContent.replace(/\d+/, String(n));

@@ -10,7 +10,7 @@ from scoring.models import AssessmentKind
 from tests.browser.conftest import open_details
 from tests.browser.test_self_assessment import PageFor
 from tests.conftest import Cast
-from tests.evidence.conftest import JPEG_BYTES
+from tests.evidence.conftest import JPEG_BYTES, attach, pdf, png
 from tests.factories import AssessmentFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,6 +22,9 @@ def test_an_inspector_takes_a_photo_on_a_criterion_and_sees_it_listed(
 ) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     inspection = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.INSPECTION)
+    # The department's self-assessment of the same year, with two files of its own on the criterion.
+    own = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.SELF, year=inspection.year)
+    attach(cast.head_a, own, pdf(), png(), code=CODE)
     page = page_for("inspector", width=768)
     page.goto(f"/assessments/{inspection.pk}/")
 
@@ -39,6 +42,9 @@ def test_an_inspector_takes_a_photo_on_a_criterion_and_sees_it_listed(
     expect(block.locator(".evidence-item")).to_have_count(1)
     expect(block.locator(".evidence-name")).to_have_text("麻醉机.jpg")
     expect(block.locator(".evidence-preview img")).to_be_visible()
+    # The line's count is the department's files, still two; the department's block still lists its own.
+    expect(box.locator("[data-evidence-count]")).to_have_text("佐证 2")
+    expect(box.locator(f"#evidence-{CODE.replace('.', chr(92) + '.')} .evidence-item")).to_have_count(2)
     # The rating of the criterion is untouched, and nothing offers to review the inspector's own file.
     expect(box.locator(".save-state")).not_to_contain_text("保存失败")
     expect(block.get_by_role("button", name="认可")).to_have_count(0)

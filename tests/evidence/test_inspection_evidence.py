@@ -147,6 +147,30 @@ def test_a_team_attaches_as_it_rates_the_lead_everywhere_a_member_on_their_chapt
     assert Evidence.objects.filter(assessment=insp).count() == 1
 
 
+def test_a_member_given_no_chapters_attaches_wherever_they_rate(cast: Cast) -> None:
+    # Attaching follows rating: with a lead on the team, a member given no chapters still rates them all.
+    entry = _entry(cast)
+    lead, member = _inspector(cast, "lead"), _inspector(cast, "member")
+    round_assign_inspector(actor=cast.qc_admin, entry=entry, inspector=lead, is_lead=True)
+    round_assign_inspector(actor=cast.qc_admin, entry=entry, inspector=member)
+    insp = Assessment.objects.get(pk=entry.inspection.pk)
+
+    assert may_attach_criterion(member, insp, criterion("2.1-1"))
+    assert Action.SUBMIT not in allowed_actions(member, insp)  # submitting stays the lead's
+
+
+def test_the_page_offers_a_member_the_camera_on_their_chapters_only(cast: Cast) -> None:
+    entry = _entry(cast)
+    lead, member = _inspector(cast, "lead"), _inspector(cast, "member")
+    round_assign_inspector(actor=cast.qc_admin, entry=entry, inspector=lead, is_lead=True)
+    round_assign_inspector(actor=cast.qc_admin, entry=entry, inspector=member, chapters=[1])
+
+    page = browser(member).get(f"/assessments/{entry.inspection.pk}/").content.decode()
+
+    assert 'id="inspection-camera-1.1-1-1"' in page
+    assert 'id="inspection-evidence-2.1-1"' in page and 'id="inspection-camera-2.1-1"' not in page
+
+
 def test_a_team_without_a_lead_lets_any_member_attach(cast: Cast) -> None:
     entry = _entry(cast)
     member = _inspector(cast, "member")
