@@ -97,6 +97,14 @@
           if (field.type === "radio") field.checked = field.value === value;
           else field.value = value;
         });
+        if (!fields.length) {
+          // The field is not on the page now (a remark in details not loaded yet): it travels hidden, not lost.
+          const hidden = document.createElement("input");
+          hidden.type = "hidden";
+          hidden.name = name;
+          hidden.value = value;
+          form.appendChild(hidden);
+        }
       }
       delete pending[url];
       changed = true;
