@@ -7,7 +7,12 @@ may do comes from `scoring.permissions.allowed_actions`, the one table; suggesti
 
 from typing import Any
 
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from accounts.typing import AnyUser
+from common.numbers import fmt
 from evidence.selectors import evidence_awaiting_review, evidence_by_criterion
 from rectification.selectors import plan_for
 from scoring import engine
@@ -28,6 +33,34 @@ from scoring.selectors import assessment_result_data, paired_self_assessment
 from scoring.services import Suggestions
 
 from .suggestions import indicator_suggestions, needs_explicit_choice, rule_evaluations
+
+CODE = "__code__"  # where a criterion's code goes in the URLs of its line
+
+
+def line_text() -> dict[str, str]:
+    """The fixed words of a criterion's line, translated once per page rather than once per criterion."""
+    return {
+        "veto": _("单项否决"),
+        "points": _("分"),
+        "self": _("自评"),
+        "unrated": _("未评"),
+        "suggested_met": _("建议达标"),
+        "suggested_unmet": _("建议未达标"),
+        "returned": _("已退回"),
+        "met": _("达标"),
+        "partial": _("基本达标"),
+        "unmet": _("未达标"),
+        "score": _("得分"),
+        "save": _("保存"),
+        "failed": _("保存失败，请重试"),
+        "offline": _("网络连接失败，未保存；恢复后将自动重试"),
+        "dirty": _("有修改，尚未保存"),
+        "needs_score": _("请填写得分，填写后保存"),
+        "details": _("详情"),
+        "has_remark": _("有备注"),
+        "loading": _("正在加载详情…"),
+        "on_chapter": _("在章节页面中查看"),
+    }
 
 
 def _entries(
@@ -77,6 +110,12 @@ def _entries(
     review = not closed and department.kind == AssessmentKind.SELF and Action.REVIEW in department_actions
     # Only an inspection must say why it departs from a suggestion (scoring.services.rating_set).
     justify = assessment.kind == AssessmentKind.INSPECTION
+    # The line's words that name the criterion, formatted here once each rather than by a template tag per
+    # criterion (workspace/partials/criterion.html; the message ids are the templates' own).
+    urls = {name: reverse(name, args=[assessment.pk, CODE]) for name in ("rating-save", "criterion-details")}
+    chapter_urls: dict[int, str] = {}
+    legend = _("%(code)s 的评定")
+    score_help = _("基本达标时必填：大于 0、小于 %(max)s，以 0.5 分为单位")
     entries = []
     for c in criteria:
         open_return = open_returns.get(c.pk) if department is assessment else None
@@ -98,6 +137,10 @@ def _entries(
             "profile_suggested": rule_check.suggestion if rule_check else None,
         }
         definite = [value for value in suggested.values() if value]
+        number = c.item.chapter.number
+        if number not in chapter_urls:
+            chapter_urls[number] = reverse("assessment-chapter", args=[assessment.pk, number])
+        n_evidence = len(evidence.get(c.pk, []))
         entries.append(
             {
                 "criterion": c,
@@ -122,6 +165,12 @@ def _entries(
                 "suggested": "unmet" if "unmet" in definite else (definite[0] if definite else None),
                 "justify": justify,
                 "bulk": editable and rating is None and not needs_explicit_choice(c, suggested),
+                "save_url": urls["rating-save"].replace(CODE, c.code),
+                "details_url": urls["criterion-details"].replace(CODE, c.code),
+                "chapter_url": f"{chapter_urls[number]}#c-{c.code}",
+                "legend": legend % {"code": c.code},
+                "score_help": score_help % {"max": fmt(c.max_points)},
+                "evidence_text": ngettext("佐证 %(n)s", "佐证 %(n)s", n_evidence) % {"n": n_evidence},
             }
         )
     return entries
@@ -151,11 +200,19 @@ def _shown(entry: dict[str, Any], show: str, words: list[str]) -> bool:
 
 
 def assessment_form_page(
-    assessment: Assessment, *, chapter_number: int | None, show: str, user: AnyUser, query: str = ""
+    assessment: Assessment,
+    *,
+    chapter_number: int | None,
+    show: str,
+    user: AnyUser,
+    query: str = "",
+    inline_details: bool = True,
 ) -> dict[str, Any] | None:
     """The workspace: every chapter's criteria on one page (or one chapter's), filtered and searched.
 
     A constant number of queries, whatever the number of criteria. None: no such chapter.
+    Without `inline_details` each criterion is its compact line, its details fetched when opened
+    (`criterion_details_page`), except those the page shows open: a returned criterion to answer.
     """
     chapters = list(Chapter.objects.filter(standard_id=assessment.standard_id).order_by("number"))
     if not chapters:
@@ -173,6 +230,8 @@ def assessment_form_page(
         user,
         self_assessment=self_assessment,
     )
+    for e in entries:
+        e["details_inline"] = inline_details or bool(e["open_return"] and e["editable"])
     show = show if show in FORM_FILTERS else "all"
     query = query.strip()[:SEARCH_MAX_CHARS]
     words = query.casefold().split()
@@ -197,6 +256,7 @@ def assessment_form_page(
     allowed = scoring_permissions.allowed_actions(user, assessment)
     return {
         "assessment": assessment,
+        "line": line_text(),
         "chapters": chapters,
         "chapter": chapter,
         "groups": groups,
@@ -217,11 +277,23 @@ def assessment_form_page(
 def criterion_fragment(assessment: Assessment, criterion: Criterion, user: AnyUser) -> dict[str, Any]:
     """One criterion with its current rating, evidence and the totals, for the autosave answer."""
     criterion = Criterion.objects.select_related("item__chapter").get(pk=criterion.pk)
-    return {
-        "assessment": assessment,
-        "entry": _entries(assessment, [criterion], user, self_assessment=paired_self_assessment(assessment))[0],
-        "result": assessment_result_data(assessment),
-    }
+    entry = _entries(assessment, [criterion], user, self_assessment=paired_self_assessment(assessment))[0]
+    entry["details_inline"] = True  # one criterion: its details come with it, open if they were
+    return {"assessment": assessment, "entry": entry, "line": line_text(), "result": assessment_result_data(assessment)}
+
+
+def criterion_details_page(assessment: Assessment, code: str, user: AnyUser) -> dict[str, Any] | None:
+    """One criterion's details, fetched when its line is opened: a constant number of queries.
+
+    None: no such criterion in the assessment's standard, or one that does not apply to the department.
+    """
+    criterion = (
+        Criterion.objects.filter(standard_id=assessment.standard_id, code=code).select_related("item__chapter").first()
+    )
+    if criterion is None:
+        return None
+    entries = _entries(assessment, [criterion], user, self_assessment=paired_self_assessment(assessment))
+    return {"assessment": assessment, "entry": entries[0]} if entries else None
 
 
 def assessment_confirm_page(assessment: Assessment, user: AnyUser) -> dict[str, Any]:

@@ -39,12 +39,18 @@ def rating_save(
     criterion: Criterion,
     rating: str,
     score: Decimal | None = None,
-    remark: str = "",
+    remark: str | None = "",
     expected_version: int | None = None,
     reason: str = "",
 ) -> Rating:
-    """Rate one criterion, honouring what the indicators and the department profile suggest for it."""
+    """Rate one criterion, honouring what the indicators and the department profile suggest for it.
+
+    `remark=None` keeps the stored remark (the workspace posts none while a criterion's details were never loaded).
+    """
     scoring.rating_authorize(actor=actor, assessment=assessment)
+    if remark is None:
+        stored = Rating.objects.filter(assessment=assessment, criterion=criterion).values_list("remark", flat=True)
+        remark = next(iter(stored), "")
     return scoring.rating_set(
         actor=actor,
         assessment=assessment,

@@ -12,6 +12,7 @@ urlpatterns = [
     path("assessments/<int:pk>/chapters/<int:chapter>/", views.assessment_detail, name="assessment-chapter"),
     path("assessments/<int:pk>/chapters/<int:chapter>/rest-met/", views.chapter_rest_met, name="chapter-rest-met"),
     path("assessments/<int:pk>/criteria/<str:code>/", views.rating_save, name="rating-save"),
+    path("assessments/<int:pk>/criteria/<str:code>/details/", views.criterion_details, name="criterion-details"),
     path("assessments/<int:pk>/criteria/<str:code>/return/", views.criterion_return, name="criterion-return"),
     path("assessments/<int:pk>/submit/", views.assessment_submit, name="assessment-submit"),
     path("assessments/<int:pk>/finalize/", views.assessment_finalize, name="assessment-finalize"),

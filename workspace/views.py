@@ -121,11 +121,25 @@ def assessment_detail(request: HtmxHttpRequest, pk: int, chapter: int | None = N
         show=request.GET.get("show", "all"),
         query=request.GET.get("q", ""),
         user=request.user,
+        # The whole workspace is one line per criterion, details fetched when opened; a chapter's page (where
+        # links to a criterion lead, and the way to the details without JavaScript) carries them inline.
+        inline_details=chapter is not None,
     )
     if page is None:
         raise Http404
     template = "workspace/partials/criteria.html" if request.htmx else "workspace/assessment_detail.html"
     return render(request, template, page)
+
+
+@login_required
+@require_GET
+def criterion_details(request: HtmxHttpRequest, pk: int, code: str) -> HttpResponse:
+    """One criterion's details (wording, rule, suggestions, remark, evidence, history link), fetched when opened."""
+    assessment = _visible_assessment(request, pk)
+    context = selectors.criterion_details_page(assessment, code, request.user)
+    if context is None:
+        raise Http404
+    return render(request, "workspace/partials/criterion_details.html", context)
 
 
 @login_required
@@ -157,6 +171,7 @@ def chapter_rest_met(request: HtmxHttpRequest, pk: int, chapter: int) -> HttpRes
         show=request.POST.get("show", "all"),
         query=request.POST.get("q", ""),
         user=request.user,
+        inline_details=False,  # htmx answers: the details load when opened, as on the whole workspace
     )
     if page is None:
         raise Http404
@@ -178,6 +193,8 @@ def rating_save(request: HtmxHttpRequest, pk: int, code: str) -> HttpResponse:
         state, errors = "failed", field_errors(form.errors)
     else:
         data = form.cleaned_data
+        # Details never opened post no remark: the stored one stays (a blank remark posted clears it).
+        remark = data["remark"] if "remark" in request.POST else None
         try:
             services.rating_save(
                 actor=signed_in(request.user),
@@ -185,7 +202,7 @@ def rating_save(request: HtmxHttpRequest, pk: int, code: str) -> HttpResponse:
                 criterion=criterion,
                 rating=data["rating"],
                 score=data["score"],
-                remark=data["remark"],
+                remark=remark,
                 expected_version=data["version"],
             )
         except ValidationError as exc:

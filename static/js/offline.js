@@ -83,12 +83,19 @@
   const fill = (form, data) => {
     for (const [name, value] of Object.entries(data)) {
       if (name === "version") continue; // the entry keeps the version first loaded; the page's stays as served
-      Array.from(form.elements)
-        .filter((field) => field.name === name)
-        .forEach((field) => {
-          if (field.type === "radio") field.checked = field.value === value;
-          else field.value = value;
-        });
+      const fields = Array.from(form.elements).filter((field) => field.name === name);
+      fields.forEach((field) => {
+        if (field.type === "radio") field.checked = field.value === value;
+        else field.value = value;
+      });
+      if (!fields.length) {
+        // The field is not on the page now (a remark in details not loaded yet): it travels hidden, not lost.
+        const hidden = document.createElement("input");
+        hidden.type = "hidden";
+        hidden.name = name;
+        hidden.value = value;
+        form.appendChild(hidden);
+      }
     }
   };
   const uploadNote = (entry) => {

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 from tests.factories import PASSWORD
 
@@ -129,6 +129,8 @@ def open_details(page: Page, code: str) -> Locator:
     box = page.locator(css_id(code))
     if box.locator("details.crit-more").get_attribute("open") is None:
         box.locator("details.crit-more > summary").click()
+    # On the whole workspace the details are fetched when first opened (issue 13): wait until they are in.
+    expect(box.locator(".crit-details")).to_be_visible()
     return box
 
 

@@ -22,6 +22,7 @@ CODE = "1.1-1-2"
 
 
 def choose_and_upload(page: Page) -> None:
+    open_details(page, CODE)  # the evidence is in the criterion's details
     block = page.locator(f"#evidence-{CODE.replace('.', chr(92) + '.')}")
     block.locator("input[type=file]").set_input_files(
         files=[{"name": "照片.png", "mimeType": "image/png", "buffer": PNG_BYTES}]

@@ -14,11 +14,12 @@ from audit.models import AuditEvent
 from departments.services import profile_save
 from scoring.models import Criterion, Rating
 from scoring.selectors import assessment_result_data
-from tests.browser.conftest import css_id, screenshots
+from tests.browser.conftest import css_id, open_details, screenshots
 from tests.browser.test_accessibility import violations
 from tests.browser.test_self_assessment import PageFor, autosave_of
 from tests.conftest import Cast
 from tests.factories import AssessmentFactory
+from workspace.services import rating_save
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -255,7 +256,7 @@ def test_the_workspace_has_no_serious_accessibility_violations_with_details_and_
     assessment = AssessmentFactory(hospital=cast.hospital_a)
     page = page_for("head_a", width=768)
     page.goto(f"/assessments/{assessment.pk}/")
-    page.locator(css_id("1.1-1-1")).locator(".crit-more summary").click()
+    open_details(page, "1.1-1-1")  # fetched when opened
     page.locator("#ws-help summary").click()
     page.locator("#chapter-1 .bulk-rest summary").click()
     page.locator(css_id("1.1-1-2")).locator("label:has(input[value=partial])").click()
@@ -279,3 +280,46 @@ def test_a_remark_in_the_details_saves_and_the_details_stay_open_across_the_save
     expect(box.locator("details.crit-more")).to_have_attribute("open", "")
     stored = Rating.objects.get(assessment=assessment, criterion__code="1.1-1-1")
     assert (stored.rating, stored.remark, stored.version) == ("met", "建科文件见附件", 2)
+
+
+def test_details_are_fetched_once_when_opened_and_a_remark_typed_there_saves_with_the_rating(
+    cast: Cast, page_for: PageFor
+) -> None:
+    """The whole workspace is one line per criterion; the details come with one GET the first time they open."""
+    assessment = AssessmentFactory(hospital=cast.hospital_a)
+    rating_save(
+        actor=cast.head_a,
+        assessment=assessment,
+        criterion=Criterion.objects.get(standard__code="cq2011", code="2.1-2-1"),
+        rating="met",
+    )
+    Rating.objects.filter(assessment=assessment).update(remark="旧备注")
+    page = page_for("head_a", width=768)
+    page.goto(f"/assessments/{assessment.pk}/")
+    expect(page.locator(".crit-details")).to_have_count(0)
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url) if "/details/" in r.url else None)
+
+    # A rating saved while the details were never opened keeps the stored remark.
+    box = page.locator(css_id("2.1-2-1"))
+    with page.expect_response(autosave_of("2.1-2-1")):
+        box.locator("label:has(input[value=unmet])").click()
+    stored = Rating.objects.get(assessment=assessment, criterion__code="2.1-2-1")
+    assert (stored.rating, stored.remark) == ("unmet", "旧备注")
+
+    box = page.locator(css_id("2.1-1"))
+    with page.expect_response(lambda r: r.url.endswith("/criteria/2.1-1/details/")):
+        box.locator(".crit-more > summary").click()
+    expect(box.locator(".crit-details .text")).to_be_visible()
+    box.locator("textarea[name=remark]").fill("排班表见附件")
+    with page.expect_response(autosave_of("2.1-1")):
+        box.locator("label:has(input[value=met])").click()
+    expect(box.locator(".save-state")).to_contain_text("已保存")
+    expect(box.locator("details.crit-more")).to_have_attribute("open", "")
+    box.locator(".crit-more > summary").click()  # closed
+    box.locator(".crit-more > summary").click()  # and opened again: already there
+    expect(box.locator("textarea[name=remark]")).to_have_value("排班表见附件")
+    assert fetched == [f"{page.url.split('/assessments/')[0]}/assessments/{assessment.pk}/criteria/2.1-1/details/"]
+    stored = Rating.objects.get(assessment=assessment, criterion__code="2.1-1")
+    assert (stored.rating, stored.remark) == ("met", "排班表见附件")
+    assert violations(page) == []

@@ -322,6 +322,22 @@ ROWS: list[Row] = [
         A=(200, 200, 404, 200, 200, 404, LOGIN),
         B=(200, 404, 404, 404, 404, 200, LOGIN),
     ),
+    # A criterion's details, fetched when its line is opened: whoever sees the assessment (issue 13).
+    row(
+        "criterion-details",
+        "GET",
+        obj("self_draft", code=CRITERION),
+        A=(200, 200, 404, 200, 200, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 200, LOGIN),
+    ),
+    row(
+        "criterion-details",
+        "GET",
+        obj("inspection_draft", code=CRITERION),
+        variant="inspection",  # departments do not see an inspection before it is finalized (issue 12)
+        A=(200, 200, 404, 404, 404, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 404, LOGIN),
+    ),
     # Self-assessments are rated by the department, inspections by the QC side.
     row(
         "rating-save",
