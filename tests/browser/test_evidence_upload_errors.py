@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.conftest import css_id
+from tests.browser.conftest import css_id, open_details
 from tests.browser.test_self_assessment import PageFor
 from tests.conftest import Cast
 from tests.evidence.conftest import PNG_BYTES
@@ -22,6 +22,7 @@ CODE = "1.1-1-2"
 
 
 def choose_and_upload(page: Page) -> None:
+    open_details(page, CODE)  # the evidence is in the criterion's details
     block = page.locator(f"#evidence-{CODE.replace('.', chr(92) + '.')}")
     block.locator("input[type=file]").set_input_files(
         files=[{"name": "照片.png", "mimeType": "image/png", "buffer": PNG_BYTES}]
