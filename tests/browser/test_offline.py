@@ -110,7 +110,7 @@ def test_rated_offline_reloaded_offline_and_synced_online_nothing_lost_nothing_t
     )
 
     page.context.set_offline(False)
-    expect(banner(page)).to_have_text("", timeout=30_000)
+    expect(banner(page)).to_have_text("", timeout=120_000)  # 36 requests, one after another, on a shared machine
     row = page.locator(css_id(conflicted))
     expect(row.locator(".save-state")).to_have_class(re.compile(r"\bconflict\b"))
     expect(row.locator("div.message-error[role=alert]")).to_contain_text(
@@ -162,7 +162,7 @@ def test_what_one_user_kept_is_never_sent_for_the_next_user_of_the_browser(cast:
     # head_a signs in again on this browser: what they kept is theirs, and is sent.
     login(other, "head_a")
     other.goto(path)
-    expect(other.locator(f"{css_id(codes[1])} .save-state.saved")).to_be_visible()
+    expect(other.locator(f"{css_id(codes[1])} .save-state.saved")).to_be_visible(timeout=30_000)
     assert Rating.objects.filter(assessment=assessment, rated_by=cast.head_a).count() == 2
     assert kept(other) == []
 
