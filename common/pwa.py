@@ -72,7 +72,15 @@ def _worker_source() -> str:
 
 @require_safe
 def service_worker(request: HttpRequest) -> HttpResponse:
-    """/sw.js: the service worker, scope `/`, never cached by the browser's HTTP cache."""
+    """/sw.js: the service worker, scope `/`, never cached by the browser's HTTP cache.
+
+    The browser fetches it in the background, on every page load, to look for a new worker: that is not
+    the user's activity, so it writes nothing to the session (no idle-timeout extension, no cookie). A
+    session cookie set by this answer could also land after a sign-in made meanwhile and undo it.
+    """
+    session = getattr(request, "session", None)
+    if session is not None:
+        session.modified = False
     response = HttpResponse(worker_source(), content_type="application/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = "/"
     response["Cache-Control"] = "no-cache, no-store, max-age=0"

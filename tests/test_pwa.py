@@ -1,12 +1,15 @@
 """The progressive web app: the service worker at /sw.js, the manifest, and the user named on each page."""
 
 import json
+import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.test import Client
 
+from accounts.security import LAST_SEEN
 from common.pwa import SHELL, USER_HEADER
 from tests.conftest import Cast
 from tests.factories import AssessmentFactory
@@ -82,3 +85,18 @@ def test_a_page_names_its_signed_in_user_for_the_workers_cache_and_nobody_when_s
 
     assert response.headers[USER_HEADER] == str(cast.head_a.pk)
     assert USER_HEADER not in client.get("/sw.js").headers  # not a page
+
+
+@pytest.mark.django_db
+def test_the_browsers_background_fetch_of_the_worker_writes_no_session_cookie(cast: Cast) -> None:
+    client = Client()
+    client.force_login(cast.head_a)
+    session = client.session
+    session[LAST_SEEN] = int(time.time()) - 120  # a page now would write the session, pushing its expiry on
+    session.save()
+
+    response = client.get("/sw.js")
+
+    assert response.status_code == 200
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
+    assert client.get("/").cookies[settings.SESSION_COOKIE_NAME]  # a page does

@@ -84,10 +84,12 @@
     for (const [name, value] of Object.entries(data)) {
       if (name === "version") continue; // the entry keeps the version first loaded; the page's stays as served
       const fields = Array.from(form.elements).filter((field) => field.name === name);
-      fields.forEach((field) => {
-        if (field.type === "radio") field.checked = field.value === value;
-        else field.value = value;
-      });
+      fields
+        .filter((field) => field !== document.activeElement) // not under the user's hands
+        .forEach((field) => {
+          if (field.type === "radio") field.checked = field.value === value;
+          else field.value = value;
+        });
       if (!fields.length) {
         // The field is not on the page now (a remark in details not loaded yet): it travels hidden, not lost.
         const hidden = document.createElement("input");
@@ -98,8 +100,15 @@
       }
     }
   };
+  // The element an upload's answer replaces (its hx-target, e.g. "closest .evidence-block"), named by its id.
+  const targetIdOf = (form) => {
+    const spec = (form.getAttribute("hx-target") || "").trim();
+    const target = spec.startsWith("closest ") ? form.closest(spec.slice(8)) : spec ? document.querySelector(spec) : form;
+    return (target && target.id) || `evidence-${codeOf(form.getAttribute("hx-post") || form.action)}`;
+  };
+  const uploadTarget = (entry) => document.getElementById(entry.targetId || `evidence-${entry.code}`);
   const uploadNote = (entry) => {
-    const block = document.getElementById(`evidence-${entry.code}`);
+    const block = uploadTarget(entry);
     if (!block || block.querySelector(`[data-offline-entry="${entry.clientKey}"]`)) return;
     const note = document.createElement("p");
     note.className = "offline-upload-pending muted";
@@ -160,7 +169,16 @@
       );
       const url = form.getAttribute("hx-post") || form.action;
       const now = Date.now();
-      const entry = { kind: "upload", user: me(), url, code: codeOf(url), page: location.pathname, files, clientKey: uuid() };
+      const entry = {
+        kind: "upload",
+        user: me(),
+        url,
+        code: codeOf(url),
+        targetId: targetIdOf(form),
+        page: location.pathname,
+        files,
+        clientKey: uuid(),
+      };
       await put({ ...entry, at: now, expires: now + TTL_MS });
       form.reset();
       uploadNote(entry);
@@ -216,7 +234,7 @@
   const sendable = (entry) =>
     entry.kind === "rating"
       ? Boolean(ratingForm(entry))
-      : entry.page === location.pathname || Boolean(document.getElementById(`evidence-${entry.code}`));
+      : entry.page === location.pathname || Boolean(uploadTarget(entry));
 
   const send = async (entry) => {
     const body = new FormData();
@@ -227,7 +245,7 @@
       for (const [name, value] of Object.entries(entry.data)) body.append(name, value);
       say(form, "syncingRowText", "pending");
     } else {
-      target = document.getElementById(`evidence-${entry.code}`);
+      target = uploadTarget(entry);
       for (const file of entry.files) body.append("files", file.blob, file.name);
       body.append("client_key", entry.clientKey); // the server stores a replayed upload once
     }
@@ -279,9 +297,8 @@
     for (const entry of mine(await all())) {
       if (entry.kind === "rating") {
         const form = ratingForm(entry);
-        if (!form || form.dataset.offlineKept === String(entry.at)) continue;
-        form.dataset.offlineKept = String(entry.at);
-        fill(form, entry.data);
+        if (!form) continue;
+        fill(form, entry.data); // again after a swap: the remark may arrive later, with the details
         say(form, "queuedText", "queued");
       } else {
         uploadNote(entry);

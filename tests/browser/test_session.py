@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from scoring.models import Rating
 from tests.browser.conftest import css_id, open_details
+from tests.browser.test_offline import kept
 from tests.browser.test_self_assessment import PageFor
 from tests.conftest import Cast
 from tests.factories import PASSWORD, AssessmentFactory
@@ -64,18 +65,21 @@ def test_an_answer_kept_for_one_user_is_never_replayed_for_the_next_on_that_brow
     page.wait_for_timeout(500)
 
     assert not Rating.objects.filter(assessment=assessment).exists()
-    assert page.evaluate("() => localStorage.getItem('anesqc:pending')") == "{}"
+    # Kept aside for head_a (in IndexedDB, static/js/offline.js), neither sent nor shown to staff_a.
+    assert [(e["user"], e["code"]) for e in kept(page)] == [(str(cast.head_a.pk), "2.1-1")]
+    expect(page.locator("#offline-banner")).to_have_text("")
 
 
 def test_signing_out_forgets_the_kept_answers(cast: Cast, page_for: PageFor) -> None:
     assessment = AssessmentFactory(hospital=cast.hospital_a)
     page = page_for("head_a", width=1280)
-    page.goto(f"/assessments/{assessment.pk}/chapters/2/")
-    page.evaluate(
-        "(user) => localStorage.setItem('anesqc:pending', JSON.stringify({x: {page: '/', data: {}, at: Date.now(), user}}))",
-        str(cast.head_a.pk),
-    )
+    _keep_an_answer_after_expiry(page, assessment.pk)
+    _sign_in(page, "head_a", "/accounts/password/")  # signed in again, on a page without the criterion
+    assert len(kept(page)) == 1
+    page.on("dialog", lambda dialog: dialog.accept())  # 有 1 项修改尚未同步…确定退出吗？
+
     with page.expect_navigation():
         page.locator("form[data-logout]").evaluate("form => form.requestSubmit()")
 
-    assert page.evaluate("() => localStorage.getItem('anesqc:pending')") is None
+    page.wait_for_url(re.compile(r"/accounts/login/"))
+    assert kept(page) == []
