@@ -11,7 +11,11 @@ On each page, at each width:
 - a full-page screenshot is written to var/artifacts/screenshots/<page>-<width>.png;
 - the page does not scroll sideways (a wide table scrolls in its own box, `.table-scroll`);
 - no navigation item wraps onto a second line (the 菜单 dropdown and the user menu opened too);
-- axe-core finds no WCAG 2.0/2.1 A or AA violation, of any impact.
+- no short label (a status, a date, a code, a column head) is broken over lines, no label of the totals
+  bar is split from its value, and nothing positioned over the flow covers text;
+- what IN_SIGHT names is on screen without scrolling a table sideways (the indicator table's actions);
+- axe-core finds no WCAG 2.0/2.1 A or AA violation, of any impact, with the navigation's dropdowns open.
+The workspace is walked with its first criterion unfolded.
 """
 
 import re
@@ -70,6 +74,10 @@ WHO = {
     "report-list": "qc_admin",
     "rectification-list": "qc_admin",
 }
+
+
+# Controls that must be on screen at both widths, without scrolling their table sideways (issue 13, D4).
+IN_SIGHT = {"indicator-hospital": ".indicator-table tbody .row-actions a"}
 
 
 @dataclass(frozen=True)
@@ -259,6 +267,10 @@ def check(page: Page, name: str, width: int) -> list[str]:
         problems.append(f"totals bar labels split from their values: {found['split']}")
     # axe with the navigation's dropdowns open (菜单 below 1024 px, the user's menu), so their items are checked.
     page.evaluate(OPEN_MENUS, True)
+    for selector in [IN_SIGHT[name]] if name in IN_SIGHT else []:
+        box = page.locator(selector).first.bounding_box()
+        if box is None or box["x"] < 0 or box["x"] + box["width"] > width:
+            problems.append(f"{selector} is off screen: {box}")
     problems += page.evaluate(AXE_RUN)
     page.evaluate(OPEN_MENUS, False)
     return [f"{name} @{width}: {p}" for p in problems]
