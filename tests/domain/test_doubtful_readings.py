@@ -210,3 +210,31 @@ def test_a_database_loaded_before_gets_the_new_rules_unless_the_qc_centre_change
     assert (updated.reading, updated.doubtful, set(updated.readings)) == ("ge", True, {"ge", "le"})
     kept = CriterionRule.objects.get(criterion__code="1.4-2-2", valid_from=2011)
     assert kept.rule == {"needs": {"fact": "pain_ward_beds", "at_least": 8}}
+
+
+# ------------------------------------------------------- the qc_admin page --
+
+
+@pytest.mark.django_db
+def test_the_qc_admin_page_chooses_a_reading_and_switches_levels(cast: Cast) -> None:
+    from scoring.models import Criterion
+
+    client = Client()
+    client.force_login(cast.qc_admin)
+    page = client.get("/profiles/rule-settings/").content.decode()
+    assert 'data-code="2.1-3-2"' in page and "解读待质控中心确认" in page
+    refused = client.post("/profiles/rule-settings/readings/2.1-3-2/", {"reading": "le", "valid_from": "20x6"})
+    assert refused.status_code == 400 and "起始年度" in refused.content.decode()
+    done = client.post(
+        "/profiles/rule-settings/readings/2.1-3-2/", {"reading": "le", "valid_from": "2026", "reason": "会议确认"}
+    )
+    assert done.status_code == 302
+    assert CriterionRule.objects.get(criterion__code="2.1-3-2", valid_from=2026).reading == "le"
+    no_reason = client.post("/profiles/rule-settings/levels/", {"criterion": "2.2-1", "levels": ["2A"]})
+    assert no_reason.status_code == 400 and "理由" in no_reason.content.decode()
+    client.post("/profiles/rule-settings/levels/", {"criterion": "2.2-1", "levels": ["2A", "2B"], "reason": "仅三级"})
+    assert Criterion.objects.get(standard__code="cq2011", code="2.2-1").not_applicable_levels == ["2A", "2B"]
+    assert (
+        "2.2-1"
+        in client.get("/profiles/rule-settings/").content.decode().split('data-testid="not-applicable"')[1][:200]
+    )
