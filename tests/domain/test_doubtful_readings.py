@@ -238,3 +238,23 @@ def test_the_qc_admin_page_chooses_a_reading_and_switches_levels(cast: Cast) -> 
         "2.2-1"
         in client.get("/profiles/rule-settings/").content.decode().split('data-testid="not-applicable"')[1][:200]
     )
+
+
+@pytest.mark.django_db
+def test_the_api_evaluation_names_the_method_met_and_the_reading(cast: Cast) -> None:
+    client = cast.client("head_a")
+    facts = {"clinical_staff": 10, "or_tables": 6, "non_or_tables": 0, "surgical_beds": 100, "operations_per_year": 0}
+    assert (
+        client.put(
+            f"/api/v1/hospitals/{cast.hospital_a.pk}/profiles/2026/", {"facts": facts}, format="json"
+        ).status_code
+        == 200
+    )
+    body = client.get(f"/api/v1/hospitals/{cast.hospital_a.pk}/profiles/2026/evaluations/").json()
+    staffing = next(e for e in body if e["criterion"] == "2.1-1")
+    assert staffing["suggested_rating"] == "met"
+    (any_part, info) = staffing["outcome"]["parts"]
+    assert any_part["met_by"].startswith("按手术科室床位定编")
+    assert "1:1.67" in info["text"]
+    aicu = next(e for e in body if e["criterion"] == "2.1-3-2")
+    assert (aicu["reading"], aicu["doubtful"]) == ("ge", True)
