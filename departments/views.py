@@ -18,17 +18,19 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from accounts.models import Hospital, Role
+from accounts.models import Hospital, Level, Role
 from accounts.selectors import hospitals_visible_to
 from accounts.typing import signed_in
 from common.exports import export_row
 from common.files import serve_stored_file
 from common.http import HtmxHttpRequest
 from common.params import year_in_range, year_param
+from scoring import services as scoring_services
+from scoring.models import Criterion
 
 from . import selectors, services
 from .facts import FACTS, SECTIONS, fact
-from .models import DepartmentProfile, DirectorTitle
+from .models import CriterionRule, DepartmentProfile, DirectorTitle
 
 
 def _visible_hospital(request: HtmxHttpRequest, pk: int) -> Hospital:
@@ -279,3 +281,86 @@ def shortfalls_xlsx(request: HtmxHttpRequest) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="shortfalls-{year}.xlsx"'
     return response
+
+
+def _rule_settings_context(errors: dict[str, Any] | None = None) -> dict[str, Any]:
+    standard = selectors.default_standard()
+    readings = (
+        list(
+            CriterionRule.objects.filter(criterion__standard=standard)
+            .exclude(readings={})
+            .select_related("criterion")
+            .order_by("criterion__position", "-valid_from")
+        )
+        if standard
+        else []
+    )
+    criteria = list(Criterion.objects.filter(standard=standard).order_by("position")) if standard else []
+    return {
+        "standard": standard,
+        "readings": readings,
+        "criteria": criteria,
+        "marked": [c for c in criteria if c.not_applicable_levels],
+        "levels": Level.choices,
+        "errors": errors or {},
+    }
+
+
+@login_required
+@require_safe
+def rule_settings(request: HtmxHttpRequest) -> HttpResponse:
+    """The QC centre's choices where the standard is ambiguous: which reading of a rule is in force, and the
+    hospital levels a criterion does not apply to. Both audited, both with a reason."""
+    _require_qc_admin(request)
+    return render(request, "departments/rule_settings.html", _rule_settings_context())
+
+
+@login_required
+@require_POST
+def rule_reading_set(request: HtmxHttpRequest, code: str) -> HttpResponseBase:
+    """Choose one reading of a criterion's rule from a year on (`services.rule_set`)."""
+    _require_qc_admin(request)
+    standard = selectors.default_standard()
+    criterion = get_object_or_404(Criterion, standard=standard, code=code)
+    raw_year = request.POST.get("valid_from", "")
+    try:
+        valid_from = int(raw_year)
+    except ValueError:
+        valid_from = -1
+    try:
+        services.rule_set(
+            actor=signed_in(request.user),
+            criterion=criterion,
+            valid_from=valid_from,
+            reading=request.POST.get("reading", ""),
+            reason=request.POST.get("reason", "").strip(),
+        )
+    except ValidationError as exc:
+        context = _rule_settings_context({"code": code, "messages": exc.messages})
+        return render(request, "departments/rule_settings.html", context, status=400)
+    messages.success(request, _("细则 %(code)s 的解读已更新。") % {"code": code})
+    return redirect("rule-settings")
+
+
+@login_required
+@require_POST
+def criterion_levels_set(request: HtmxHttpRequest) -> HttpResponseBase:
+    """Set the hospital levels a criterion does not apply to (`scoring.services.criterion_set_not_applicable`)."""
+    _require_qc_admin(request)
+    standard = selectors.default_standard()
+    code = request.POST.get("criterion", "")
+    criterion = Criterion.objects.filter(standard=standard, code=code).first()
+    try:
+        if criterion is None:
+            raise ValidationError({"criterion": _("请选择细则。")})
+        scoring_services.criterion_set_not_applicable(
+            actor=signed_in(request.user),
+            criterion=criterion,
+            levels=request.POST.getlist("levels"),
+            reason=request.POST.get("reason", "").strip(),
+        )
+    except ValidationError as exc:
+        context = _rule_settings_context({"code": "levels", "messages": exc.messages})
+        return render(request, "departments/rule_settings.html", context, status=400)
+    messages.success(request, _("细则 %(code)s 的适用级别已更新。") % {"code": code})
+    return redirect("rule-settings")

@@ -287,7 +287,9 @@ def _local(moment: datetime.datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def _outcome_label(outcome: str) -> str:
+def _outcome_label(outcome: str, fixed: str | None = None) -> str:
+    if outcome == engine.INCOMPLETE and fixed == engine.FAIL:
+        return _("未达标（★ 单项否决）")  # a ★ item unmet fixes the outcome before the rest is rated
     return {engine.PASS: _("达标"), engine.FAIL: _("未达标")}.get(outcome, _("未完成"))
 
 
@@ -338,7 +340,7 @@ def _header_block(ws: Any, standard: SheetStandard, assessment: SheetAssessment 
         status += _("（定稿于 %(date)s）") % {"date": _local(assessment.finalized_at)}
     elif assessment.submitted_at:
         status += _("（提交于 %(date)s）") % {"date": _local(assessment.submitted_at)}
-    outcome = _outcome_label(str(result.get("outcome", "")))
+    outcome = _outcome_label(str(result.get("outcome", "")), result.get("outcome_fixed"))
     if result.get("threshold") is not None:
         outcome += _("（本级达标线 %(threshold)s 分）") % {"threshold": result["threshold"]}
     if result.get("veto_failed"):

@@ -51,6 +51,8 @@ def outcome_data(outcome: rules.Outcome) -> dict[str, Any]:
         "need": _value(outcome.need),
         "short": _value(outcome.short),
         "parts": [outcome_data(p) for p in outcome.parts],
+        # For alternatives ("或", 2.1-1): the one that was met.
+        "met_by": outcome.chosen.text if outcome.chosen is not None else None,
     }
 
 
@@ -59,6 +61,8 @@ def evaluation_data(evaluation: selectors.Evaluation) -> dict[str, Any]:
         "criterion": evaluation.code,
         "rule_valid_from": evaluation.rule.valid_from,
         "note": evaluation.rule.note,
+        "reading": evaluation.rule.reading,
+        "doubtful": evaluation.rule.doubtful,
         "suggested_rating": evaluation.suggestion,
         "lines": evaluation.outcome.lines(),
         "outcome": outcome_data(evaluation.outcome),

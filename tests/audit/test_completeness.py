@@ -504,6 +504,19 @@ def _api_profile(method: str) -> Callable[[Cast], HttpResponseBase]:
     return recipe
 
 
+def _rule_reading_set(cast: Cast) -> HttpResponseBase:
+    return browser(cast.qc_admin).post(
+        "/profiles/rule-settings/readings/2.1-3-2/", {"reading": "le", "valid_from": "2026", "reason": "质控中心确认"}
+    )
+
+
+def _criterion_levels_set(cast: Cast) -> HttpResponseBase:
+    return browser(cast.qc_admin).post(
+        "/profiles/rule-settings/levels/",
+        {"criterion": "2.2-1", "levels": ["2A", "2B"], "reason": "原文仅对三级医院作要求"},
+    )
+
+
 def _api_rule(cast: Cast) -> HttpResponseBase:
     body = {"valid_from": 2027, "rule": {"needs": {"fact": "monitors", "of": [["or_tables", "2"]]}}}
     return api(cast, "qc_admin").put("/api/v1/rules/3.1-2-1/", body, format="json")
@@ -599,6 +612,8 @@ RECIPES: dict[tuple[str, str], Callable[[Cast], HttpResponseBase]] = {
     ("profile-detail", "POST"): _profile_save,
     ("profile-document-upload", "POST"): _profile_document_upload,
     ("profile-document-delete", "POST"): _profile_document_delete,
+    ("rule-reading-set", "POST"): _rule_reading_set,
+    ("criterion-levels-set", "POST"): _criterion_levels_set,
     ("assessment-report-request", "POST"): _assessment_report_request,
     ("round-report-request", "POST"): _round_report_request,
     ("v1:api-token", "POST"): _api_token,

@@ -57,6 +57,7 @@ def test_evaluations_carry_the_numbers_and_the_suggestion(cast: Cast) -> None:
         "need": 30,
         "short": 5,
         "parts": [],
+        "met_by": None,  # only alternatives ("any") name the one met (issue 14)
     }
     assert "需 30 名，现 25 名，缺 5 名" in nurses["lines"][0]
     assert rows["2.1-3-2"]["suggested_rating"] == "met"

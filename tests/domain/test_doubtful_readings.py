@@ -210,3 +210,51 @@ def test_a_database_loaded_before_gets_the_new_rules_unless_the_qc_centre_change
     assert (updated.reading, updated.doubtful, set(updated.readings)) == ("ge", True, {"ge", "le"})
     kept = CriterionRule.objects.get(criterion__code="1.4-2-2", valid_from=2011)
     assert kept.rule == {"needs": {"fact": "pain_ward_beds", "at_least": 8}}
+
+
+# ------------------------------------------------------- the qc_admin page --
+
+
+@pytest.mark.django_db
+def test_the_qc_admin_page_chooses_a_reading_and_switches_levels(cast: Cast) -> None:
+    from scoring.models import Criterion
+
+    client = Client()
+    client.force_login(cast.qc_admin)
+    page = client.get("/profiles/rule-settings/").content.decode()
+    assert 'data-code="2.1-3-2"' in page and "解读待质控中心确认" in page
+    refused = client.post("/profiles/rule-settings/readings/2.1-3-2/", {"reading": "le", "valid_from": "20x6"})
+    assert refused.status_code == 400 and "起始年度" in refused.content.decode()
+    done = client.post(
+        "/profiles/rule-settings/readings/2.1-3-2/", {"reading": "le", "valid_from": "2026", "reason": "会议确认"}
+    )
+    assert done.status_code == 302
+    assert CriterionRule.objects.get(criterion__code="2.1-3-2", valid_from=2026).reading == "le"
+    no_reason = client.post("/profiles/rule-settings/levels/", {"criterion": "2.2-1", "levels": ["2A"]})
+    assert no_reason.status_code == 400 and "理由" in no_reason.content.decode()
+    client.post("/profiles/rule-settings/levels/", {"criterion": "2.2-1", "levels": ["2A", "2B"], "reason": "仅三级"})
+    assert Criterion.objects.get(standard__code="cq2011", code="2.2-1").not_applicable_levels == ["2A", "2B"]
+    assert (
+        "2.2-1"
+        in client.get("/profiles/rule-settings/").content.decode().split('data-testid="not-applicable"')[1][:200]
+    )
+
+
+@pytest.mark.django_db
+def test_the_api_evaluation_names_the_method_met_and_the_reading(cast: Cast) -> None:
+    client = cast.client("head_a")
+    facts = {"clinical_staff": 10, "or_tables": 6, "non_or_tables": 0, "surgical_beds": 100, "operations_per_year": 0}
+    assert (
+        client.put(
+            f"/api/v1/hospitals/{cast.hospital_a.pk}/profiles/2026/", {"facts": facts}, format="json"
+        ).status_code
+        == 200
+    )
+    body = client.get(f"/api/v1/hospitals/{cast.hospital_a.pk}/profiles/2026/evaluations/").json()
+    staffing = next(e for e in body if e["criterion"] == "2.1-1")
+    assert staffing["suggested_rating"] == "met"
+    (any_part, info) = staffing["outcome"]["parts"]
+    assert any_part["met_by"].startswith("按手术科室床位定编")
+    assert "1:1.67" in info["text"]
+    aicu = next(e for e in body if e["criterion"] == "2.1-3-2")
+    assert (aicu["reading"], aicu["doubtful"]) == ("ge", True)

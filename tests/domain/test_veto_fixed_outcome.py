@@ -125,3 +125,14 @@ def test_the_pdf_says_already_failed(cast: Cast, settings, tmp_path: Path) -> No
 @pytest.fixture
 def media_root() -> None:
     """MEDIA_ROOT is set per test above."""
+
+
+def test_the_score_sheet_header_says_already_failed(cast: Cast) -> None:
+    from tests.scoring.sheets import Sheet
+
+    assessment = veto_missed(cast)
+    client = Client()
+    client.force_login(cast.head_a)
+    sheet = Sheet(client.get(f"/assessments/{assessment.pk}/sheet.xlsx").content)
+    head = [str(v) for row in sheet.ws.iter_rows(max_row=8, values_only=True) for v in row if v is not None]
+    assert any(v.startswith("未达标（★ 单项否决）") for v in head), head

@@ -678,6 +678,10 @@ ROWS: list[Row] = [
     row("profile-home", "GET", _=(200, 200, 200, 302, 302, 302, LOGIN)),
     row("profile-shortfalls", "GET", _=QC_ONLY_PAGE),
     row("profile-shortfalls-xlsx", "GET", _=QC_ONLY_PAGE),
+    # The QC centre's choices where the standard is ambiguous (issue 14): readings and not-applicable levels.
+    row("rule-settings", "GET", _=QC_ONLY_PAGE),
+    row("rule-reading-set", "POST", lambda w, t: {"code": "2.1-3-2"}, _=QC_ONLY_WRITE),
+    row("criterion-levels-set", "POST", _=QC_ONLY_WRITE),
     row(
         "profile-trend",
         "GET",
@@ -793,6 +797,22 @@ ROWS: list[Row] = [
         "PATCH",
         lambda w, t: {**STANDARD, "criterion_code": "1.2-1-2"},
         body=constant({"veto": True, "reason": "专家组决议"}),
+        _=API_QC_ONLY,
+    ),
+    row(
+        "v1:standard-criterion",
+        "PATCH",
+        lambda w, t: {**STANDARD, "criterion_code": "2.2-1"},
+        variant="not-applicable levels",
+        body=constant({"not_applicable_levels": ["2A", "2B"], "reason": "原文仅对三级医院作要求"}),
+        _=API_QC_ONLY,
+    ),
+    row(
+        "v1:rule-detail",
+        "PUT",
+        lambda w, t: {"code": "2.1-3-2"},
+        variant="choose a reading",
+        body=constant({"valid_from": 2026, "reading": "le", "reason": "质控中心确认"}),
         _=API_QC_ONLY,
     ),
     row("v1:standard-sheet", "GET", lambda w, t: STANDARD, _=API_SIGNED_IN_200),
