@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from notifications.models import Notification
 from scoring.models import Assessment, AssessmentKind, Criterion
@@ -34,3 +35,11 @@ def inbox(user: Any, kind: str | None = None) -> list[Notification]:
 def media_root(settings: Any, tmp_path: Any) -> Any:
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def _chinese() -> Any:
+    # A request in English earlier in the run may leave its language active in this thread; texts read here
+    # are checked in the default language (the English test sets its own).
+    with translation.override("zh-hans"):
+        yield
