@@ -45,16 +45,16 @@ def evidence_awaiting_review(assessment: Assessment) -> list[Evidence]:
     )
 
 
-def awaiting_review_by_assessment(assessment_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
-    """For each given assessment with files awaiting review: how many, and the code of the first such
-    criterion in the standard's order (where the reviewer starts), in one query."""
-    found: dict[int, tuple[int, str]] = {}
+def awaiting_review_by_assessment(assessment_ids: Iterable[int]) -> dict[int, tuple[int, str, int]]:
+    """For each given assessment with files awaiting review: how many, and the code and chapter number of the
+    first such criterion in the standard's order (where the reviewer starts), in one query."""
+    found: dict[int, tuple[int, str, int]] = {}
     rows = (
         Evidence.objects.filter(assessment_id__in=list(assessment_ids), review_status=ReviewStatus.PENDING)
         .order_by("assessment_id", "criterion__position", "id")
-        .values_list("assessment_id", "criterion__code")
+        .values_list("assessment_id", "criterion__code", "criterion__item__chapter__number")
     )
-    for assessment_id, code in rows:
-        count, first = found.get(assessment_id, (0, code))
-        found[assessment_id] = (count + 1, first)
+    for assessment_id, code, chapter in rows:
+        count, first, first_chapter = found.get(assessment_id, (0, code, chapter))
+        found[assessment_id] = (count + 1, first, first_chapter)
     return found

@@ -143,14 +143,15 @@ def _assessment_steps(user: AnyUser, rows: list[dict[str, Any]], today: datetime
                 )
             )
         if a.pk in pending:
-            n, code = pending[a.pk]
+            n, code, chapter = pending[a.pk]
             steps.append(
                 NextStep(
                     kind="review",
                     text=ngettext("%(what)s：%(n)d 份佐证材料待审核", "%(what)s：%(n)d 份佐证材料待审核", n)
                     % {"what": _what(a), "n": n},
                     count=n,
-                    url=_detail(a, anchor=f"#c-{code}"),
+                    # The chapter page: it shows each criterion's details (the review form) unfolded.
+                    url=reverse("assessment-chapter", args=[a.pk, chapter]) + f"#c-{code}",
                 )
             )
         elif a.status == AssessmentStatus.SUBMITTED and Action.FINALIZE in acts:

@@ -218,7 +218,7 @@ def test_the_lead_reviews_files_and_the_member_rates_the_inspection(cast: Cast) 
 
     review = kinds(lead)["review"]
     assert review.count == 1 and "1 份佐证材料待审核" in review.text
-    assert review.url == f"/assessments/{entry.self_assessment.pk}/#c-1.2-1-1"
+    assert review.url == f"/assessments/{entry.self_assessment.pk}/chapters/1/#c-1.2-1-1"
     page = opens(lead, review.url)
     assert 'id="c-1.2-1-1"' in page and "/review/" in page  # the criterion with its review form
     member = kinds(cast.inspector)
@@ -236,7 +236,7 @@ def test_an_assigned_inspector_with_no_round_reviews_then_finalizes(cast: Cast) 
     evidence_upload(actor=cast.head_a, assessment=own, criterion=criterion("1.1-1-1"), files=[pdf()])
     rate_all(own)
     assessment_submit(actor=cast.head_a, assessment=own)
-    assert kinds(cast.inspector)["review"].url == f"/assessments/{own.pk}/#c-1.1-1-1"
+    assert kinds(cast.inspector)["review"].url == f"/assessments/{own.pk}/chapters/1/#c-1.1-1-1"
     assert "finalize" not in kinds(cast.inspector)  # files first
 
     own.evidence.update(review_status="accepted")
