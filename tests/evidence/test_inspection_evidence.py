@@ -165,10 +165,13 @@ def test_the_page_offers_a_member_the_camera_on_their_chapters_only(cast: Cast) 
     round_assign_inspector(actor=cast.qc_admin, entry=entry, inspector=lead, is_lead=True)
     round_assign_inspector(actor=cast.qc_admin, entry=entry, inspector=member, chapters=[1])
 
-    page = browser(member).get(f"/assessments/{entry.inspection.pk}/").content.decode()
+    # Chapter pages show every criterion's details unfolded (the all-criteria page loads them on demand).
+    client = browser(member)
+    own = client.get(f"/assessments/{entry.inspection.pk}/chapters/1/").content.decode()
+    other = client.get(f"/assessments/{entry.inspection.pk}/chapters/2/").content.decode()
 
-    assert 'id="inspection-camera-1.1-1-1"' in page
-    assert 'id="inspection-evidence-2.1-1"' in page and 'id="inspection-camera-2.1-1"' not in page
+    assert 'id="inspection-camera-1.1-1-1"' in own
+    assert 'id="inspection-evidence-2.1-1"' in other and 'id="inspection-camera-2.1-1"' not in other
 
 
 def test_a_team_without_a_lead_lets_any_member_attach(cast: Cast) -> None:
@@ -269,7 +272,7 @@ def test_the_workspace_offers_camera_and_file_chooser_to_the_inspector_only(cast
     insp = inspection(cast.hospital_a)
     attach(cast.inspector, insp, png("已拍.png"))
 
-    page = browser(cast.inspector).get(f"/assessments/{insp.pk}/").content.decode()
+    page = browser(cast.inspector).get(f"/assessments/{insp.pk}/chapters/1/").content.decode()
 
     assert 'id="inspection-evidence-1.1-1-1"' in page and "已拍.png" in page
     assert 'id="inspection-camera-1.1-1-1"' in page and 'capture="environment"' in page
@@ -279,7 +282,7 @@ def test_the_workspace_offers_camera_and_file_chooser_to_the_inspector_only(cast
     # Once finalized, the department sees the files but gets no upload control.
     rate_all(insp)
     Assessment.objects.filter(pk=insp.pk).update(status=AssessmentStatus.FINALIZED)
-    seen = browser(cast.head_a).get(f"/assessments/{insp.pk}/").content.decode()
+    seen = browser(cast.head_a).get(f"/assessments/{insp.pk}/chapters/1/").content.decode()
     assert "已拍.png" in seen and 'id="inspection-camera-1.1-1-1"' not in seen
 
 
