@@ -70,11 +70,15 @@
     const form = event.target.form;
     if (form && form.matches("form[hx-post]")) dirty.add(form);
   });
+  // Only writes count as a save under way: a GET (the bell, a criterion's details) is nothing to lose.
+  const isWrite = (event) => ((event.detail.requestConfig && event.detail.requestConfig.verb) || "get") !== "get";
   document.addEventListener("htmx:beforeRequest", (event) => {
     dirty.delete(event.detail.elt.closest("form") || event.detail.elt);
-    inFlight += 1;
+    if (isWrite(event)) inFlight += 1;
   });
-  document.addEventListener("htmx:afterRequest", () => { inFlight = Math.max(0, inFlight - 1); });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    if (isWrite(event)) inFlight = Math.max(0, inFlight - 1);
+  });
   // Kept on this device (offline.js) counts as not lost.
   document.addEventListener("anesqc:queued", (event) => dirty.delete(event.target));
   window.addEventListener("beforeunload", (event) => {

@@ -131,7 +131,7 @@ def test_inspection_page_shows_the_department_rating_beside(cast: Cast, submitte
     inspection = AssessmentFactory(hospital=cast.hospital_a, kind=AssessmentKind.INSPECTION)
     client = Client()
     client.force_login(cast.inspector)
-    page = client.get(f"/assessments/{inspection.pk}/").content.decode()
+    page = client.get(f"/assessments/{inspection.pk}/chapters/1/").content.decode()
     assert "科室自评" in page and "退回科室修改" in page
 
 
