@@ -185,8 +185,11 @@ def results_cache_clear() -> None:
         _RESULTS.clear()
 
 
-def _live_result(assessment: Assessment, ratings_revision: int | None) -> tuple[engine.Result, dict[str, Any]]:
-    """The computed result and its JSON-ready form, from the cache when its key is current.
+def _live_result(
+    assessment: Assessment, ratings_revision: int | None
+) -> tuple[engine.Result, dict[str, Any], int | None]:
+    """The computed result, its JSON-ready form and the ratings revision it is for (None: no ratings), from the
+    cache when its key is current.
 
     `ratings_revision`: the revision of an assessment row read in this request with nothing written since (the
     API's result); the cache then answers without a query. Otherwise the ratings are read with their revision in
@@ -196,7 +199,7 @@ def _live_result(assessment: Assessment, ratings_revision: int | None) -> tuple[
     if ratings_revision is not None:
         hit = _cached_result(_result_key(assessment, ratings_revision))
         if hit is not None:
-            return hit
+            return (*hit, ratings_revision)
     parts = standard_parts(assessment.standard)
     rows = list(
         Rating.objects.filter(assessment_id=assessment.pk).values_list(
@@ -207,7 +210,7 @@ def _live_result(assessment: Assessment, ratings_revision: int | None) -> tuple[
     if key is not None:
         hit = _cached_result(key)
         if hit is not None:
-            return hit
+            return (*hit, rows[0][0])
     result = engine.evaluate(
         criteria=parts.criteria,
         ratings={code: engine.RatingInput(rating=r, score=s) for _rev, code, r, s in rows},
@@ -220,7 +223,7 @@ def _live_result(assessment: Assessment, ratings_revision: int | None) -> tuple[
     data = engine.result_as_dict(result)
     if key is not None:  # no ratings: nothing names this state, and it costs nothing to compute
         _store_result(key, result, data)
-    return result, data
+    return result, data, rows[0][0] if rows else None
 
 
 def assessment_result(assessment: Assessment, *, ratings_revision: int | None = None) -> engine.Result:
@@ -237,6 +240,18 @@ def assessment_result_data(assessment: Assessment, *, ratings_revision: int | No
     if assessment.is_finalized and assessment.final_result is not None:
         return engine.with_fixed_outcome(assessment.final_result)
     return _live_result(assessment, ratings_revision)[1]
+
+
+def assessment_result_data_with_revision(assessment: Assessment) -> tuple[dict[str, Any], int | None]:
+    """`assessment_result_data` and the ratings revision it shows (None: no rating yet).
+
+    Revisions grow with every write, in commit order (the writes of one assessment queue on its row), so a page
+    that receives several answers keeps the newest result whatever order they arrive in.
+    """
+    if assessment.is_finalized and assessment.final_result is not None:
+        return engine.with_fixed_outcome(assessment.final_result), assessment.ratings_revision
+    _result, data, revision = _live_result(assessment, None)
+    return data, revision
 
 
 def applicable_counts() -> dict[int, dict[str, int]]:

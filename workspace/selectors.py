@@ -29,7 +29,7 @@ from scoring.models import (
     ReturnStatus,
 )
 from scoring.permissions import Action
-from scoring.selectors import assessment_result_data, paired_self_assessment
+from scoring.selectors import assessment_result_data, assessment_result_data_with_revision, paired_self_assessment
 from scoring.services import Suggestions
 
 from .suggestions import indicator_suggestions, needs_explicit_choice, rule_evaluations
@@ -254,6 +254,7 @@ def assessment_form_page(
         .order_by("criterion__position")
     )
     allowed = scoring_permissions.allowed_actions(user, assessment)
+    result, revision = assessment_result_data_with_revision(assessment)
     return {
         "assessment": assessment,
         "line": line_text(),
@@ -261,7 +262,8 @@ def assessment_form_page(
         "chapter": chapter,
         "groups": groups,
         "shown": sum(len(g["entries"]) for g in groups),
-        "result": assessment_result_data(assessment),
+        "result": result,
+        "result_revision": revision,
         "show": show,
         "query": query,
         "filters": [f for f in FORM_FILTERS if f != "differs" or self_assessment is not None],
@@ -279,7 +281,14 @@ def criterion_fragment(assessment: Assessment, criterion: Criterion, user: AnyUs
     criterion = Criterion.objects.select_related("item__chapter").get(pk=criterion.pk)
     entry = _entries(assessment, [criterion], user, self_assessment=paired_self_assessment(assessment))[0]
     entry["details_inline"] = True  # one criterion: its details come with it, open if they were
-    return {"assessment": assessment, "entry": entry, "line": line_text(), "result": assessment_result_data(assessment)}
+    result, revision = assessment_result_data_with_revision(assessment)
+    return {
+        "assessment": assessment,
+        "entry": entry,
+        "line": line_text(),
+        "result": result,
+        "result_revision": revision,
+    }
 
 
 def criterion_details_page(assessment: Assessment, code: str, user: AnyUser) -> dict[str, Any] | None:

@@ -188,6 +188,17 @@
     if (row && advanceAfterSave.delete(row.id)) advance(row);
   });
 
+  // Saves of different criteria run side by side and their answers may arrive in any order: each carries the
+  // totals bar for the ratings revision it read, and a bar older than the one shown is not swapped in.
+  document.addEventListener("htmx:oobBeforeSwap", (event) => {
+    const { target, fragment } = event.detail;
+    if (!target || target.id !== "totals" || !fragment) return;
+    const incoming = fragment.querySelector ? fragment.querySelector("#totals") || fragment.firstElementChild : null;
+    const shown = Number(target.dataset.revision || 0);
+    const received = Number((incoming && incoming.dataset.revision) || 0);
+    if (shown && received && received < shown) event.detail.shouldSwap = false;
+  });
+
   // Anchors and the focus land below the sticky totals bar, whose height depends on the width.
   const measureBar = () => {
     const bar = document.getElementById("totals");

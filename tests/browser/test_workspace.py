@@ -8,7 +8,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import APIResponse, Page, Request, Route, expect
 
 from audit.models import AuditEvent
 from departments.services import profile_save
@@ -166,6 +166,41 @@ def test_each_rating_is_one_request_whatever_way_it_is_given(cast: Cast, page_fo
     page.locator(css_id("1.1-1-3")).locator("input[name=rating][value=met]").focus()
     one_request("1.1-1-3", partial)
     assert Rating.objects.get(assessment=assessment, criterion__code="1.1-1-3").score == Decimal("12.5")
+
+
+def test_an_answer_that_arrives_after_a_newer_one_does_not_put_old_totals_back(cast: Cast, page_for: PageFor) -> None:
+    """Two saves in flight: the first one's answer is held back until the second has been shown. Its totals bar
+    (older ratings) must not replace the newer one (seen under load as a total 5 points short)."""
+    assessment = AssessmentFactory(hospital=cast.hospital_a)
+    page = page_for("head_a", width=768)
+    page.goto(f"/assessments/{assessment.pk}/")
+    held: list[tuple[Route, APIResponse]] = []
+
+    def hold(route: Route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        held.append((route, route.fetch()))  # saved on the server; the answer waits
+
+    page.route("**/criteria/1.1-1-1/", hold)
+    page.locator(css_id("1.1-1-1")).locator("label:has(input[value=met])").click()
+    for _ in range(50):  # the route handler runs while Playwright waits
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the first save never left"
+    with page.expect_response(autosave_of("1.1-1-2")):
+        page.locator(css_id("1.1-1-2")).locator("label:has(input[value=met])").click()
+    newest = str(assessment_result_data(assessment)["total"])
+    expect(page.locator("#totals [data-testid=total]")).to_have_text(newest)
+
+    route, response = held[0]
+    with page.expect_response(autosave_of("1.1-1-1")):
+        route.fulfill(response=response)
+    expect(page.locator(css_id("1.1-1-1")).locator(".save-state")).to_contain_text("已保存")
+    page.wait_for_timeout(300)
+    expect(page.locator("#totals [data-testid=total]")).to_have_text(newest)
+    assert Rating.objects.filter(assessment=assessment).count() == 2
 
 
 def test_the_keyboard_moves_between_criteria_and_to_the_next_unrated(cast: Cast, page_for: PageFor) -> None:
