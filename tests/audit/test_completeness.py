@@ -767,3 +767,58 @@ def test_every_model_admin_that_writes_is_audited(cast: Cast) -> None:
         "These model admins let a qc_admin write but are not audited; base them on audit.admin.AuditedModelAdmin "
         f"(or list a third-party one in audit.admin.THIRD_PARTY_ADMINS): {unaudited}"
     )
+
+
+def _sample(field: Any) -> Any:
+    """A value of the kind this field stores, the first of its choices when it has some."""
+    choices = getattr(field, "flatchoices", None) if getattr(field, "concrete", False) else None
+    if choices:
+        return choices[0][0]
+    if getattr(field, "is_relation", False):
+        return [1, 2] if (field.many_to_many or field.one_to_many) else 1
+    return "x"
+
+
+@pytest.mark.django_db
+def test_the_audit_log_renders_one_event_of_every_action_whatever_object_and_keys_it_carries(cast: Cast) -> None:
+    """Issue 12, M1: one event of every action the code can record, each filed against a model of the project in
+    turn, with a change of every name that model has (fields with and without choices, relations and reverse
+    relations such as a report job's "children"), renders on the log page, filtered by its action, and in the CSV."""
+    from django.apps import apps
+
+    from audit.selectors import ACTION_LABELS
+
+    project = {"accounts", "audit", "departments", "evidence", "indicators", "notifications", "rectification"}
+    project |= {"reports", "rounds", "scoring", "workspace"}
+    models = [m for m in apps.get_models() if m._meta.app_label in project]
+    actions = sorted(ACTION_LABELS)
+    assert len(models) > 10 and len(actions) > 30
+    events = []
+    for n in range(max(len(actions), len(models))):
+        model = models[n % len(models)]
+        fields = model._meta.get_fields()
+        events.append(
+            AuditEvent(
+                action=actions[n % len(actions)],
+                actor=cast.qc_admin,
+                actor_username=cast.qc_admin.username,
+                object_type=model._meta.label_lower,
+                object_id="1",
+                object_repr=model._meta.verbose_name,
+                before={f.name: None for f in fields},
+                after={f.name: _sample(f) for f in fields},
+                reason="—",
+                hospital_id=cast.hospital_a.pk,
+            )
+        )
+    AuditEvent.objects.bulk_create(events)
+    admin = Client()
+    admin.force_login(cast.qc_admin)
+    pages = ["/audit/", "/audit/events.csv", f"/audit/?actor={cast.qc_admin.username}"]
+    pages += [f"/audit/?action={action}" for action in actions]
+    for page in pages:
+        response = admin.get(page)
+        assert response.status_code == 200, (page, response.status_code)
+        if page.endswith(".csv"):
+            body = b"".join(response.streaming_content).decode("utf-8-sig")
+            assert body.count("\n") > len(events)
