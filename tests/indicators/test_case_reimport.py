@@ -130,3 +130,28 @@ def test_a_case_moved_to_another_month_recounts_both(cast: Cast, path: str) -> N
     case_import(actor=cast.head_b, hospital=other, file=export(rows))
     assert counts(hospital.pk) == counts(other.pk)
     assert sum(n for (_y, m, n, *_rest) in counts(hospital.pk)[1] if m == 3) == 49
+
+
+@pytest.mark.parametrize("overlap", ["all", "tail"])
+def test_a_reupload_is_read_once_straight_into_the_staging_table(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch, overlap: str
+) -> None:
+    """A file whose first case is stored already goes to the staging table at once: COPY into the case table
+    would have refused it only after checking and sending the whole file (a third of a re-upload's time). A file
+    whose stored cases come later still tries the direct COPY first, and ends the same."""
+    hospital = cast.hospital_a
+    case_import(actor=cast.head_a, hospital=hospital, file=export(months_3_to_5()))
+    tables: list[str] = []
+    stream_copy = postgres._stream_copy
+    monkeypatch.setattr(
+        postgres, "_stream_copy", lambda f, h, table, *a: tables.append(table) or stream_copy(f, h, table, *a)
+    )
+    new = [row(i, month=6) for i in range(150, 180)]
+    rows = months_3_to_5() + new if overlap == "all" else new + months_3_to_5()
+
+    job = case_import(actor=cast.head_a, hospital=hospital, file=export(rows))
+
+    assert (job.status, job.imported) == (CaseImport.Status.IMPORTED, 180)
+    assert tables == ([postgres.STAGE] if overlap == "all" else [Case._meta.db_table, postgres.STAGE])
+    assert Case.objects.filter(hospital=hospital).count() == 180
+    assert CaseRollup.objects.filter(hospital=hospital, month=6).exists()
