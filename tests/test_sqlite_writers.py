@@ -44,20 +44,27 @@ print(outcomes)
 """
 
 
-def test_two_writers_on_sqlite_take_turns_instead_of_one_crashing(tmp_path: Path) -> None:
+def run_on_sqlite(script: str, tmp_path: Path) -> str:
+    """Run `script` in a fresh process on an embedded SQLite file (as `make run` does); its standard output."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG", "REDIS_URL"}}
     env.update(
         {
             "DEBUG": "true",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
             "DJANGO_SETTINGS_MODULE": "anesqc.settings",
+            "MEDIA_ROOT": str(tmp_path / "media"),
         }
     )
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "['ok', 'ok']", done.stdout
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_two_writers_on_sqlite_take_turns_instead_of_one_crashing(tmp_path: Path) -> None:
+    out = run_on_sqlite(SCRIPT, tmp_path)
+    assert out.strip() == "['ok', 'ok']", out
 
 
 FINALIZE = r"""
@@ -112,17 +119,5 @@ print(sorted(map(str, statuses)), inspection.status)
 
 
 def test_two_simultaneous_finalizes_on_sqlite_answer_200_and_409_not_500(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG", "REDIS_URL"}}
-    env.update(
-        {
-            "DEBUG": "true",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-            "DJANGO_SETTINGS_MODULE": "anesqc.settings",
-            "MEDIA_ROOT": str(tmp_path / "media"),
-        }
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", FINALIZE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip().splitlines()[-1] == "['200', '409'] finalized", done.stdout[-2000:]
+    out = run_on_sqlite(FINALIZE, tmp_path)
+    assert out.strip().splitlines()[-1] == "['200', '409'] finalized", out[-2000:]
