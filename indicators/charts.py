@@ -97,14 +97,26 @@ class FunnelLimits:
 
 
 def funnel(p0: Decimal, ns: Sequence[int], *, unit: str) -> list[FunnelLimits]:
-    """Limits p0 ± z·sqrt(p0(1−p0)/n) for z = 1.96 (95%) and 3.09 (99.8%) at each n; p0 is a fraction (0–1)."""
+    """Limits p0 ± z·sqrt(p0(1−p0)/n) for z = 1.96 (95%) and 3.09 (99.8%) at each n; p0 is a fraction (0–1).
+
+    One square root per n serves both limits (the same digits `_limits` takes for each z).
+    """
     scale = rates.SCALE[unit]
-    out = []
-    for n in ns:
-        lo95, hi95 = _limits(p0, n, Z95)
-        lo998, hi998 = _limits(p0, n, Z998)
-        out.append(FunnelLimits(n, lo95 * scale, hi95 * scale, lo998 * scale, hi998 * scale))
-    return out
+    fractions = []
+    with localcontext() as ctx:
+        ctx.prec = 34
+        spread = p0 * (1 - p0)
+        for n in ns:
+            sd = (spread / Decimal(n)).sqrt()
+            half95, half998 = Z95 * sd, Z998 * sd
+            fractions.append((n, p0 - half95, p0 + half95, p0 - half998, p0 + half998))
+    # Clipped and scaled in the caller's context, as the p-chart's limits are.
+    return [
+        FunnelLimits(
+            n, max(lo95, ZERO) * scale, min(hi95, ONE) * scale, max(lo998, ZERO) * scale, min(hi998, ONE) * scale
+        )
+        for n, lo95, hi95, lo998, hi998 in fractions
+    ]
 
 
 def funnel_ns(largest: int, steps: int = 40) -> list[int]:
@@ -144,11 +156,13 @@ def rank(values: Mapping[Hashable, Decimal | None], *, direction: str) -> dict[H
     present = {k: v for k, v in values.items() if v is not None}
     ordered = sorted(present.values(), reverse=direction != "lower")
     size = len(ordered)
-    result = {}
-    for key, value in present.items():
-        place = ordered.index(value) + 1
-        with localcontext() as ctx:
-            ctx.prec = 34
+    first: dict[Decimal, int] = {}  # each value's first place in the order: ties share it
+    for place, value in enumerate(ordered, start=1):
+        first.setdefault(value, place)
+    ranks: dict[int, Rank] = {}
+    with localcontext() as ctx:
+        ctx.prec = 34
+        for place in first.values():
             percentile = Decimal(100) if size == 1 else Decimal(100 * (size - place)) / Decimal(size - 1)
-        result[key] = Rank(place, size, percentile)
-    return result
+            ranks[place] = Rank(place, size, percentile)
+    return {key: ranks[first[value]] for key, value in present.items()}

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -44,6 +45,46 @@ def shown(rate: rates.Rate | None) -> RateShown | None:
     if rate.previous is not None and rate.previous.value is not None:
         previous = f"{num(rate.previous.value)}{suffix}"
     return RateShown(f"{num(rate.value)}{suffix}", ci, counts, rate.met, rate.too_few, False, previous)
+
+
+def comparison_shown(indicator: Indicator, levels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The comparison (`comparison.comparison_levels`, numbers) with what the page prints and draws.
+
+    Per level its target, pooled rate and funnel plot (floats for the chart's JSON); per row the rate and
+    the percentile as text.
+    """
+    suffix, scale = UNIT_SUFFIX[indicator.unit], rates.SCALE[indicator.unit]
+    for level in levels:
+        p0, funnel, rows = level["p0"], level["funnel"], level["rows"]
+        for row in rows:
+            row["rate"] = shown(row["judged"])
+            row["percentile"] = num(row["rank"].percentile) if row["rank"] else ""
+        level["target"] = target_text(indicator, level["level"])
+        level["pooled"] = f"{num(p0 * scale)}{suffix}" if p0 is not None else ""
+        level["chart_id"] = f"funnel-data-{level['level']}"
+        level["chart"] = {
+            "kind": "funnel",
+            "unit": suffix,
+            "series": {
+                "hospitals": _("医院"),
+                "centre": _("本级别合并率"),
+                "l95": _("95% 控制限"),
+                "l998": _("99.8% 控制限"),
+                "x": _("分母"),
+            },
+            "points": [
+                {"x": r["denominator"], "y": to_float(r["value"]), "label": r["hospital"].name, "band": r["band"]}
+                for r in rows
+                if r["value"] is not None
+            ],
+            "n": [f.n for f in funnel],
+            "centre": to_float(p0 * scale) if p0 is not None else None,
+            "low95": [to_float(f.low95) for f in funnel],
+            "high95": [to_float(f.high95) for f in funnel],
+            "low998": [to_float(f.low998) for f in funnel],
+            "high998": [to_float(f.high998) for f in funnel],
+        }
+    return levels
 
 
 def target_text(indicator: Indicator, level: str) -> str:

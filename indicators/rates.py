@@ -79,8 +79,12 @@ def compute(
     unit: str,
     target: Target | None = None,
     min_denominator: int = 0,
+    interval: bool = True,
 ) -> Rate:
-    """The rate of `numerator` over `denominator` in `unit`; 0/0 is no data, never zero."""
+    """The rate of `numerator` over `denominator` in `unit`; 0/0 is no data, never zero.
+
+    `interval=False` leaves out the Wilson interval (low and high None), for callers that never show it.
+    """
     if numerator < 0 or denominator < 0:
         raise ValueError("counts are never negative")
     scale = SCALE[unit]
@@ -90,7 +94,7 @@ def compute(
         ctx.prec = 34
         value = Decimal(numerator) * scale / Decimal(denominator)
     low = high = None
-    if unit in PROPORTIONS and numerator <= denominator:
+    if interval and unit in PROPORTIONS and numerator <= denominator:
         lo, hi = wilson(numerator, denominator)
         low, high = lo * scale, hi * scale
     met = target.met_by(value) if target is not None else None

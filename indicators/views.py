@@ -29,7 +29,7 @@ from common.params import year_in_range, year_param
 from . import charts, selectors, services
 from .comparison import comparison_levels
 from .models import Indicator, IndicatorSet, PeriodValue
-from .presentation import UNIT_SUFFIX, provenance_line
+from .presentation import UNIT_SUFFIX, comparison_shown, provenance_line
 from .presentation import num as _num
 from .presentation import shown as _shown
 from .presentation import target_text as _target_text
@@ -324,6 +324,6 @@ def indicator_comparison(request: HtmxHttpRequest, code: str) -> HttpResponse:
         "year": year,
         "unit": indicator.get_unit_display(),
         "direction": indicator.get_direction_display(),
-        "levels": levels,
+        "levels": comparison_shown(indicator, levels),
     }
     return render(request, "indicators/comparison.html", context)

@@ -1,6 +1,6 @@
 """Chart geometry: p-chart limits and flags, funnel limits, ranking within a level (no database)."""
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -98,3 +98,39 @@ def test_lower_is_better_ranks_the_lowest_first_and_ties_share_a_rank() -> None:
 
 def test_a_lone_hospital_is_first_at_the_hundredth_percentile() -> None:
     assert charts.rank({"a": D(5)}, direction="lower")["a"] == charts.Rank(1, 1, D(100))
+
+
+@given(st.decimals(min_value=0, max_value=1, places=6), st.lists(st.integers(1, 10_000_000), min_size=1, max_size=5))
+def test_funnel_takes_one_root_per_denominator_and_gives_the_digits_of_each_limit_on_its_own(
+    p0: Decimal, ns: list[int]
+) -> None:
+    # One call for a whole level, one square root per n: the same digits as each limit taken by itself.
+    for lim, n in zip(charts.funnel(p0, ns, unit="percent"), ns, strict=True):
+        lo95, hi95 = charts._limits(p0, n, charts.Z95)
+        lo998, hi998 = charts._limits(p0, n, charts.Z998)
+        assert (lim.n, lim.low95, lim.high95, lim.low998, lim.high998) == (
+            n,
+            lo95 * 100,
+            hi95 * 100,
+            lo998 * 100,
+            hi998 * 100,
+        )
+
+
+@given(
+    st.dictionaries(st.integers(0, 900), st.none() | st.decimals(0, 100, places=1), max_size=60),
+    st.sampled_from(["higher", "lower"]),
+)
+def test_ranks_are_competition_ranks_of_the_values_present(values: dict[int, Decimal | None], direction: str) -> None:
+    # The definition, written the slow way: the place of the first equal value in the sorted list.
+    present = {k: v for k, v in values.items() if v is not None}
+    ordered = sorted(present.values(), reverse=direction != "lower")
+    ranks = charts.rank(values, direction=direction)
+    assert set(ranks) == set(present)
+    for key, value in present.items():
+        place = ordered.index(value) + 1
+        assert (ranks[key].rank, ranks[key].of) == (place, len(ordered))
+        with localcontext() as ctx:
+            ctx.prec = 34
+            expected = D(100) if len(ordered) == 1 else D(100 * (len(ordered) - place)) / D(len(ordered) - 1)
+        assert ranks[key].percentile == expected
