@@ -70,6 +70,9 @@ api_v1 = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("sw.js", service_worker, name="service-worker"),
+    # The API before the pages' includes: every include mounted at "" that fails to match collects the
+    # patterns it tried (for the 404 page), which cost an API request about a tenth of its time.
+    path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("accounts.urls")),
@@ -88,7 +91,6 @@ urlpatterns = [
     # The admin's own password page would bypass the app's password rules and audit: send it to the app's.
     path("admin/password_change/", RedirectView.as_view(pattern_name="password_change"), name="admin-password-change"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file, as the CSP requires.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

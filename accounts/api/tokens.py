@@ -42,9 +42,10 @@ class ExpiringTokenAuthentication(TokenAuthentication):
     """DRF's token authentication, with a lifetime and the revocation rules of `token_refusal`."""
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Token]:
-        token = Token.objects.select_related("user").filter(key=key).first()
-        if token is None:
-            raise exceptions.AuthenticationFailed(_("无效的 API 令牌。"))
+        try:  # get(), not first(): the key is unique, and first() would make every API request sort by id
+            token = Token.objects.select_related("user").get(key=key)
+        except Token.DoesNotExist:
+            raise exceptions.AuthenticationFailed(_("无效的 API 令牌。")) from None
         refusal = token_refusal(token)
         if refusal is not None:
             token.delete()  # dead for good: the next sign-in issues a new key

@@ -46,7 +46,9 @@ def kept(page: Page) -> list[dict[str, Any]]:
 def open_for_offline(page: Page, path: str) -> None:
     """Open a page online and wait until the service worker holds it (and the app shell) for use offline."""
     page.goto(path)
-    page.wait_for_selector("html[data-offline-ready=true]", state="attached")
+    # Ready means the worker has fetched the page, the shell and the criteria's details (up to 102 fragments):
+    # seconds on a loaded machine, so a longer wait than the suite's default for one element.
+    page.wait_for_selector("html[data-offline-ready=true]", state="attached", timeout=30_000)
 
 
 def editable_codes(page: Page, chapter: int) -> list[str]:
