@@ -215,6 +215,80 @@ def locust(port: int, data: dict[str, Any], users: int, minutes: float) -> dict[
     }
 
 
+def per_call_us(fn: Any, calls: int) -> float:
+    for _ in range(max(1, calls // 10)):  # warm up: connection, caches, code paths
+        fn()
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls * 1e6
+
+
+def result_pieces(data: dict[str, Any], calls: int) -> list[Row]:
+    """Where a `GET …/result/` goes, piece by piece in this process: each ORM lookup against its own SQL through
+    a cursor (the ratio is what Django adds: building, compiling, hydrating), and the cached result with its JSON."""
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+
+    from accounts.api.tokens import ExpiringTokenAuthentication
+    from common.renderers import JSONRenderer
+    from scoring import selectors
+
+    key = data["head_token"]
+    user, _ = ExpiringTokenAuthentication().authenticate_credentials(key)
+
+    def token_orm() -> object:
+        return ExpiringTokenAuthentication().authenticate_credentials(key)
+
+    def assessment_orm() -> object:
+        return selectors.assessments_visible_to(user).get(pk=data["read"])
+
+    def through_cursor(sql: str, params: Any) -> Any:
+        def run() -> object:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+
+        return run
+
+    token_sql = Token.objects.select_related("user").filter(key=key).query.sql_with_params()
+    assessment_sql = selectors.assessments_visible_to(user).filter(pk=data["read"]).query.sql_with_params()
+    assessment = selectors.assessments_visible_to(user).get(pk=data["read"])
+    renderer = JSONRenderer()
+
+    def cached_result() -> object:
+        return renderer.render(
+            selectors.assessment_result_data(assessment, ratings_revision=assessment.ratings_revision)
+        )
+
+    select_one = per_call_us(through_cursor("SELECT 1", None), calls)
+    token_floor = per_call_us(through_cursor(*token_sql), calls)
+    assessment_floor = per_call_us(through_cursor(*assessment_sql), calls)
+    return [
+        Row("result piece: SELECT 1 via a cursor (as /healthz)", select_one, "µs"),
+        Row(
+            "result piece: token + user via ORM (floor: its SQL)",
+            per_call_us(token_orm, calls),
+            "µs",
+            floor=token_floor,
+            notes="floor: the same SQL through a cursor",
+        ),
+        Row(
+            "result piece: compiling the token query",
+            per_call_us(lambda: Token.objects.select_related("user").filter(key=key).query.sql_with_params(), calls),
+            "µs",
+        ),
+        Row(
+            "result piece: assessment via scope (floor: its SQL)",
+            per_call_us(assessment_orm, calls),
+            "µs",
+            floor=assessment_floor,
+            notes="floor: the same SQL through a cursor",
+        ),
+        Row("result piece: cached result + its JSON", per_call_us(cached_result, calls), "µs"),
+    ]
+
+
 def measure(
     *, seconds: float = 10, concurrency: int = 6, workers: int = 3, users: int = 200, minutes: float = 2
 ) -> list[Row]:
@@ -223,6 +297,7 @@ def measure(
     data = seed(users)
     if connection.vendor != "postgresql":
         sys.exit("bench/web.py needs PostgreSQL: scripts/with-services -- .venv/bin/python bench/web.py")
+    pieces = result_pieces(data, calls=max(100, int(seconds * 300)))
     connection.close()  # gunicorn's workers hold their own connections
     server = Server(workers)
     try:
@@ -253,6 +328,7 @@ def measure(
         Row("GET …/result/ (102 criteria), throughput", result, "req/s", floor=floor, goal="≥ 0.5", higher=True),
         Row("PUT …/ratings/{code}/, throughput", put, "req/s", floor=floor, goal="≥ 0.4", higher=True),
         Row("memory: a gunicorn worker, peak RSS", worker_rss, "MiB"),
+        *pieces,
     ]
     if load is not None:
         rows += [

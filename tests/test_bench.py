@@ -45,6 +45,10 @@ def test_make_bench_smoke_run_writes_the_table(tmp_path: Path) -> None:
     result = rows["GET …/result/ (102 criteria), throughput"]
     assert result["measured"] > 0 and result["goal"] == "≥ 0.5" and result["met"] in (True, False)
     assert rows["PUT …/ratings/{code}/, throughput"]["goal"] == "≥ 0.4"
+    # Where a result's time goes: each lookup through the ORM beside its own SQL through a cursor.
+    pieces = {name: r for name, r in rows.items() if name.startswith("result piece: ")}
+    assert len(pieces) == 5 and all(r["measured"] > 0 for r in pieces.values()), pieces
+    assert sum(1 for r in pieces.values() if r["floor"]) == 2
     # Query counts are not timings: they hold at any size.
     assert rows["result/ query count (without authentication)"]["met"] is True
     assert rows["round summary queries"]["met"] is True
