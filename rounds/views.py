@@ -82,8 +82,6 @@ def round_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if context["is_admin"]:
         taken = rnd.entries.values("hospital_id")
         context["addable"] = Hospital.objects.exclude(pk__in=taken).order_by("name")
-        context["inspectors"] = User.objects.filter(role=Role.INSPECTOR, is_active=True).order_by("username")
-        context["chapters"] = rnd.standard.chapters.order_by("number")
     return render(request, "rounds/round_detail.html", context, status=status)
 
 
@@ -109,13 +107,23 @@ def round_add_hospital(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def round_assign_inspector(request: HtmxHttpRequest, pk: int, entry_id: int) -> HttpResponse:
-    """Put an inspector on a hospital's team (qc_admin)."""
+    """Put an inspector on a hospital's team (qc_admin). GET: the form, which the board fetches when it is opened
+    (800 hospitals × every inspector as options would be megabytes), or a page of its own without JavaScript."""
     rnd = _visible_round(request, pk)
     if not _is_admin(request):
         raise PermissionDenied
     entry = get_object_or_404(rnd.entries.select_related("round__standard", "hospital"), pk=entry_id)
+    if request.method == "GET":
+        context = {
+            "round": rnd,
+            "entry": entry,
+            "inspectors": User.objects.filter(role=Role.INSPECTOR, is_active=True).order_by("username"),
+            "chapters": rnd.standard.chapters.order_by("number"),
+        }
+        template = "rounds/partials/assign_form.html" if request.htmx else "rounds/assign.html"
+        return render(request, template, context)
     form = TeamMemberForm(request.POST, entry=entry)
     if not form.is_valid():
         messages.error(request, " ".join(messages_of(form.errors)))

@@ -610,6 +610,14 @@ ROWS: list[Row] = [
         A=(OK, 403, 404, 403, 403, 404, LOGIN),
         B=(OK, 404, 404, 404, 404, 403, LOGIN),
     ),
+    # The assignment form (the board fetches it when a row's 指派专家 is opened), and the assignment.
+    row(
+        "round-assign",
+        "GET",
+        round_entry,
+        A=(200, 403, 404, 403, 403, 404, LOGIN),
+        B=(200, 404, 404, 404, 404, 403, LOGIN),
+    ),
     row(
         "round-assign",
         "POST",

@@ -223,6 +223,41 @@ def test_a_team_member_for_some_chapters_through_the_form(cast: Cast) -> None:
     assert (member.inspector, member.is_lead, member.chapters) == (cast.inspector, True, [1, 2])
 
 
+def test_the_board_fetches_a_rows_assignment_form_when_it_is_opened(cast: Cast) -> None:
+    # Every inspector as an option in every row's form made the board of 800 hospitals weigh megabytes, and a
+    # board refreshed by a filter (htmx) had forms without inspectors or chapters: the form is fetched on opening.
+    rnd = make_round(cast)
+    entry = round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_a)
+    for n in range(5):
+        UserFactory(username=f"expert-{n}", role="inspector", hospital=None)
+    client = browser(cast, "qc_admin")
+    form_url = f"/rounds/{rnd.pk}/hospitals/{entry.pk}/inspectors/"
+    for board in (
+        client.get(f"/rounds/{rnd.pk}/").content.decode(),
+        client.get(f"/rounds/{rnd.pk}/?level=3A", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="board").content.decode(),
+    ):
+        assert 'name="inspector"' not in board and "expert-0" not in board
+        assert f'hx-get="{form_url}"' in board and f'href="{form_url}"' in board  # and a link without JavaScript
+    fragment = client.get(form_url, HTTP_HX_REQUEST="true").content.decode()
+    inspectors = type(cast.inspector).objects.filter(role="inspector", is_active=True).count()
+    assert "<html" not in fragment and fragment.count("<option") == inspectors >= 6  # the cast's and five more
+    assert fragment.count('name="chapters"') == 5 and 'action="' + form_url + '"' in fragment
+    page = client.get(form_url)
+    assert (
+        page.status_code == 200 and "<html" in page.content.decode() and cast.hospital_a.name in page.content.decode()
+    )
+    assert client.post(form_url, {"inspector": cast.inspector.pk, "is_lead": "on"}).status_code == 302
+    assert entry.team.get().inspector == cast.inspector
+
+
+def test_the_assignment_form_without_inspectors_says_what_to_do(cast: Cast) -> None:
+    rnd = make_round(cast)
+    entry = round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_a)
+    type(cast.inspector).objects.filter(role="inspector").update(is_active=False)
+    body = browser(cast, "qc_admin").get(f"/rounds/{rnd.pk}/hospitals/{entry.pk}/inspectors/").content.decode()
+    assert "还没有质控专家账号" in body and "<select" not in body.split("<main", 1)[-1].split("</main>")[0]
+
+
 def test_departments_see_only_their_own_row_on_the_board(cast: Cast) -> None:
     rnd = make_round(cast)
     round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_a)
