@@ -250,6 +250,21 @@ def test_the_board_fetches_a_rows_assignment_form_when_it_is_opened(cast: Cast) 
     assert entry.team.get().inspector == cast.inspector
 
 
+def test_the_assignment_form_queries_do_not_grow_with_inspectors(cast: Cast) -> None:
+    rnd = make_round(cast)
+    entry = round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_a)
+    client = browser(cast, "qc_admin")
+    url = f"/rounds/{rnd.pk}/hospitals/{entry.pk}/inspectors/"
+    client.get(url, HTTP_HX_REQUEST="true")
+    counts = []
+    for n in range(3):
+        UserFactory(username=f"more-{n}", role="inspector", hospital=None)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url, HTTP_HX_REQUEST="true").status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert len(set(counts)) == 1 and counts[0] <= 8, counts
+
+
 def test_the_assignment_form_without_inspectors_says_what_to_do(cast: Cast) -> None:
     rnd = make_round(cast)
     entry = round_add_hospital(actor=cast.qc_admin, rnd=rnd, hospital=cast.hospital_a)
