@@ -11,6 +11,7 @@ Screenshots of key pages land in var/artifacts/screenshots/<name>-<width>.png (a
 
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -95,6 +96,67 @@ def new_page(browser: Browser, live_server, request: pytest.FixtureRequest) -> I
             for m, page in enumerate(context.pages):
                 _save(page, f"failed-{_slug(request.node.name)}-{n}{m}")
         context.close()
+    # A request the browser sent just before its context closed (an image, a prefetch) is still being served in
+    # a thread of the live server. pytest-django flushes the database next: the flush's TRUNCATE and that request's
+    # writes (the audit row of a refusal) lock each other, the flush fails and the next test finds this one's rows.
+    stuck = wait_for_requests_in_flight(live_server)
+    assert not stuck, f"the live server was still serving {stuck} request(s) 30 s after the test's pages closed"
+
+
+def wait_for_requests_in_flight(live_server, timeout: float = 30.0) -> int:
+    """Wait until the live server serves no request; return how many it still serves after `timeout` s."""
+    return live_server.thread.httpd.anesqc_in_flight.wait(timeout)
+
+
+class RequestsInFlight:
+    """Counts the requests a live server is serving, so that a test can wait for them to end.
+
+    Django's live server is a `socketserver.ThreadingMixIn` with daemon threads, which it does not keep (it
+    keeps only the others, for `server_close()` to join). The count goes up before a request's thread starts
+    and down when the thread has answered and closed the connection.
+    """
+
+    def __init__(self, httpd) -> None:
+        self._count = 0
+        self._changed = threading.Condition()
+        process_request, process_request_thread = httpd.process_request, httpd.process_request_thread
+
+        def counted(request, client_address) -> None:  # the server's loop, as each connection comes in
+            with self._changed:
+                self._count += 1
+            try:
+                process_request(request, client_address)
+            except BaseException:
+                self._ended()
+                raise
+
+        def served(request, client_address) -> None:  # the request's own thread
+            try:
+                process_request_thread(request, client_address)
+            finally:
+                self._ended()
+
+        # Instance attributes: `process_request` and the thread's target are looked up on the server object.
+        httpd.process_request, httpd.process_request_thread = counted, served
+
+    def _ended(self) -> None:
+        with self._changed:
+            self._count -= 1
+            self._changed.notify_all()
+
+    def wait(self, timeout: float) -> int:
+        with self._changed:
+            self._changed.wait_for(lambda: self._count == 0, timeout)
+            return self._count
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server):
+    """pytest-django's live server, counting the requests it is serving (`wait_for_requests_in_flight`)."""
+    httpd = live_server.thread.httpd
+    if not hasattr(httpd, "anesqc_in_flight"):
+        httpd.anesqc_in_flight = RequestsInFlight(httpd)
+    return live_server
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 
 from scoring.models import Rating
 from tests.accounts.factories import TOTPDeviceFactory
-from tests.browser.conftest import TIMEOUT_MS, login, screenshot
+from tests.browser.conftest import TIMEOUT_MS, login, screenshot, wait_for_requests_in_flight
 from tests.conftest import CAST, Cast
 from tests.matrix.test_url_matrix import ROWS, Row, endpoints
 from tests.matrix.world import CRITERION, A, World, build_world
@@ -326,4 +326,5 @@ def test_every_page_fits_both_widths_keeps_its_navigation_on_one_line_and_passes
                     problems += check(page, visit.name, width)
         finally:
             context.close()
+    assert not wait_for_requests_in_flight(live_server)  # before the flush (tests/browser/conftest.py)
     assert problems == [], f"{len(problems)} layout or accessibility problems:\n" + "\n".join(problems)
