@@ -1,8 +1,15 @@
 """City-wide comparison of one indicator: per level, each hospital's rate, rank, percentile and funnel band."""
 
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
+import orjson
+from django.db import connection
 from django.db.models import Sum
 
 from accounts.models import Hospital, Level
@@ -19,21 +26,79 @@ class HospitalRow(NamedTuple):
     level: str
 
 
-def comparison_levels(indicator: Indicator, year: int) -> list[dict[str, Any]]:
-    """Per level: each hospital's year rate, rank and percentile, and the funnel around the level's pooled rate.
+# Every hospital with the indicator's counts over a year (NULL: no value that year), in one pass: a LEFT JOIN
+# of the hospitals to the year's monthly values. Plain SQL that PostgreSQL and SQLite both run: at 800 hospitals
+# the ORM's per-value converters cost as much as the query itself.
+_INPUTS_SQL = (  # table names from the models, values as parameters
+    "SELECT h.id, h.name, h.level, SUM(v.numerator), SUM(v.denominator) "  # noqa: S608
+    f"FROM {Hospital._meta.db_table} h LEFT JOIN {PeriodValue._meta.db_table} v "
+    "ON v.hospital_id = h.id AND v.indicator_id = %s AND v.year = %s "
+    "GROUP BY h.id, h.name, h.level ORDER BY h.name, h.id"
+)
 
-    Numbers only, for the API, the exports and the page; `presentation.comparison_shown` adds the page's text.
 
-    Three queries whatever the number of hospitals: the hospitals, and one aggregation of the year's
-    PeriodValues grouped by hospital.
+@dataclass(frozen=True)
+class ComparisonInputs:
+    """Everything a comparison is computed from, read from the database on every request.
+
+    `key` digests all of it: the indicator's fields that judge a rate, the year, every hospital (pk, name,
+    level, in order) with its year's counts, and last year's counts for a declining target. A comparison is a
+    pure function of these inputs and this process's code, so a value memoized under the key is never stale:
+    any change to a count, a hospital or a target gives another key.
     """
-    sums = _year_sums(indicator, year)
+
+    indicator: Indicator
+    year: int
+    rows: list[tuple[int, str, str, int | None, int | None]]  # pk, name, level, numerator, denominator
+    last_year: dict[int, tuple[int, int]]
+    key: bytes
+
+
+def comparison_inputs(indicator: Indicator, year: int) -> ComparisonInputs:
+    """The comparison's inputs: one query (two for a declining target) whatever the number of hospitals."""
+    with connection.cursor() as cursor:
+        cursor.execute(_INPUTS_SQL, [indicator.pk, year])
+        rows = cursor.fetchall()
     # A "declining year on year" target compares each hospital's year with its year before: one more query.
     last_year = _year_sums(indicator, year - 1) if indicator.target_kind == rates.DECLINING else {}
+    judged_by = [
+        indicator.pk,
+        indicator.unit,
+        indicator.direction,
+        indicator.target_kind,
+        indicator.target_comparator,
+        str(indicator.target_value),
+        indicator.level_targets,
+        indicator.min_denominator,
+    ]
+    digest = hashlib.blake2b(
+        orjson.dumps(
+            [judged_by, year, rows, sorted(last_year.items())],
+            option=orjson.OPT_SORT_KEYS,
+            default=str,  # a Decimal in a level's target, if one is ever stored as such
+        ),
+        digest_size=20,
+    ).digest()
+    return ComparisonInputs(indicator, year, rows, last_year, digest)
+
+
+def comparison_levels(indicator: Indicator, year: int) -> list[dict[str, Any]]:
+    """Per level: each hospital's year rate, rank and percentile, and the funnel around the level's pooled rate."""
+    return levels_from(comparison_inputs(indicator, year))
+
+
+def levels_from(inputs: ComparisonInputs) -> list[dict[str, Any]]:
+    """The comparison computed from its inputs (no query).
+
+    Numbers only, for the API, the exports and the page; `presentation.comparison_shown` adds the page's text.
+    """
+    indicator, last_year = inputs.indicator, inputs.last_year
     by_level: dict[str, list[HospitalRow]] = {}
-    for row in Hospital.objects.order_by("name", "pk").values_list("pk", "name", "level"):
-        hospital = HospitalRow(*row)
-        by_level.setdefault(hospital.level, []).append(hospital)
+    sums: dict[int, tuple[int, int]] = {}
+    for pk, name, level, numerator, denominator in inputs.rows:
+        by_level.setdefault(level, []).append(HospitalRow(pk, name, level))
+        if numerator is not None and denominator is not None:  # NULL: no value that year
+            sums[pk] = (numerator, denominator)
     levels = []
     for level, label in Level.choices:
         members = by_level.get(level)
@@ -101,3 +166,35 @@ def _judged(
     unit, least = indicator.unit, indicator.min_denominator
     this = rates.compute(*counts, unit=unit, min_denominator=least)
     return rates.against_last_year(this, rates.compute(*last, unit=unit, min_denominator=least) if last else None)
+
+
+# Values built from comparison inputs (the API's body, the page's rendered tables), per process, keyed by the
+# inputs' digest and what else the value depends on (the page's language). An entry is never stale (see
+# ComparisonInputs): it just stops being asked for and ages out. A deploy restarts the processes, so a
+# template or code change never meets an old entry. Values are shared by every caller: never change them.
+_T = TypeVar("_T")
+_MEMO: OrderedDict[tuple[str, bytes], Any] = OrderedDict()
+_MEMO_MAX = 16  # the page's tables of 800 hospitals are about 0.5 MB: under 10 MB per process
+_memo_lock = threading.Lock()
+
+
+def memoized(namespace: str, inputs: ComparisonInputs, build: Callable[[], _T]) -> _T:
+    """`build()`, or the value it gave for the same namespace and inputs in this process."""
+    key = (namespace, inputs.key)
+    with _memo_lock:
+        if key in _MEMO:
+            _MEMO.move_to_end(key)
+            return _MEMO[key]
+    value = build()
+    with _memo_lock:
+        _MEMO[key] = value
+        _MEMO.move_to_end(key)
+        while len(_MEMO) > _MEMO_MAX:
+            _MEMO.popitem(last=False)
+    return value
+
+
+def memo_clear() -> None:
+    """Forget every memoized comparison of this process (tests; never needed for correctness)."""
+    with _memo_lock:
+        _MEMO.clear()

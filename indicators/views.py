@@ -14,7 +14,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 from openpyxl import Workbook
@@ -27,7 +30,7 @@ from common.http import HtmxHttpRequest
 from common.params import year_in_range, year_param
 
 from . import charts, selectors, services
-from .comparison import comparison_levels
+from .comparison import comparison_inputs, levels_from, memoized
 from .models import Indicator, IndicatorSet, PeriodValue
 from .presentation import UNIT_SUFFIX, comparison_shown, provenance_line
 from .presentation import num as _num
@@ -315,15 +318,22 @@ def indicator_comparison(request: HtmxHttpRequest, code: str) -> HttpResponse:
         raise PermissionDenied
     indicator = get_object_or_404(Indicator.objects.select_related("indicator_set"), code=code)
     year = year_param(request.GET.get("year"))
-    levels = comparison_levels(indicator, year)
+    inputs = comparison_inputs(indicator, year)
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
-        return _export(indicator, year, levels, fmt)
+        return _export(indicator, year, levels_from(inputs), fmt)
+
+    def levels_html() -> str:
+        # Up to 800 rows: rendered once per inputs and language, then memoized (never stale: see
+        # comparison.ComparisonInputs). The fragment depends on nothing of the request but its language.
+        shown = comparison_shown(indicator, levels_from(inputs))
+        return render_to_string("indicators/partials/comparison_levels.html", {"levels": shown})
+
     context = {
         "indicator": indicator,
         "year": year,
         "unit": indicator.get_unit_display(),
         "direction": indicator.get_direction_display(),
-        "levels": comparison_shown(indicator, levels),
+        "levels_html": mark_safe(memoized(f"page:{get_language()}", inputs, levels_html)),  # noqa: S308 (rendered above)
     }
     return render(request, "indicators/comparison.html", context)

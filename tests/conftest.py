@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import Hospital, Level, Role, User
+from indicators import comparison
 from tests.factories import AssignmentFactory, HospitalFactory, UserFactory
 
 CAST = ("qc_admin", "inspector", "inspector_unassigned", "head_a", "staff_a", "head_b", "anonymous")
@@ -67,7 +68,9 @@ def _throttles_out_of_the_way(request: pytest.FixtureRequest, monkeypatch: pytes
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     # Rate limits count in the cache (the audit log's anonymous refusals): each test starts with none.
+    # Memoized comparisons are never stale, but a test that reads a page's context needs it computed.
     cache.clear()
+    comparison.memo_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from common.api import OBJECT_LIST
 from common.numbers import fmt
 from common.params import parse_year
 from indicators import rates, selectors, services
-from indicators.comparison import comparison_levels
+from indicators.comparison import ComparisonInputs, comparison_inputs, levels_from, memoized
 from indicators.models import Indicator
 from scoring.selectors import assessments_visible_to
 
@@ -155,35 +155,38 @@ class IndicatorComparison(APIView):
     @extend_schema(parameters=[OpenApiParameter("year", int, required=True)], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, code: str) -> Response:
         require_qc_admin(request.user)
-        indicator = get_object_or_404(selectors.indicators_list(), code=code)
+        indicator = get_object_or_404(Indicator.objects.all(), code=code)  # its criteria are not needed here
         year = parse_year(request.query_params.get("year"))
         if year is None:  # no default here: a comparison is always of a year the caller names
             raise ValidationError({"year": [_("请用 ?year= 指定年度（2000–2100），例如 2026。")]})
-        levels = comparison_levels(indicator, year)
-        return Response(
+        inputs = comparison_inputs(indicator, year)
+        # The body is built once per inputs, then memoized: never stale (see comparison.ComparisonInputs).
+        return Response(memoized("api", inputs, lambda: _comparison_body(inputs)))
+
+
+def _comparison_body(inputs: ComparisonInputs) -> dict[str, Any]:
+    return {
+        "indicator": inputs.indicator.code,
+        "year": inputs.year,
+        "levels": [
             {
-                "indicator": indicator.code,
-                "year": year,
-                "levels": [
+                "level": level["level"],
+                "hospitals": [
                     {
-                        "level": level["level"],
-                        "hospitals": [
-                            {
-                                "hospital": row["hospital"].pk,
-                                "name": row["hospital"].name,
-                                "numerator": row["numerator"],
-                                "denominator": row["denominator"],
-                                "value": _dec(row["value"]),
-                                "met": row["met"],
-                                "rank": row["rank"].rank if row["rank"] else None,
-                                "of": row["rank"].of if row["rank"] else None,
-                                "percentile": fmt(row["rank"].percentile) if row["rank"] else None,
-                                "funnel": row["band"] or None,
-                            }
-                            for row in level["rows"]
-                        ],
+                        "hospital": row["hospital"].pk,
+                        "name": row["hospital"].name,
+                        "numerator": row["numerator"],
+                        "denominator": row["denominator"],
+                        "value": _dec(row["value"]),
+                        "met": row["met"],
+                        "rank": row["rank"].rank if row["rank"] else None,
+                        "of": row["rank"].of if row["rank"] else None,
+                        "percentile": fmt(row["rank"].percentile) if row["rank"] else None,
+                        "funnel": row["band"] or None,
                     }
-                    for level in levels
+                    for row in level["rows"]
                 ],
             }
-        )
+            for level in levels_from(inputs)
+        ],
+    }
