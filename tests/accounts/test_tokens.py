@@ -118,3 +118,24 @@ def test_deactivation_ends_the_token(cast: Cast) -> None:
     key = obtain("head_a")
     user_deactivate(actor=cast.qc_admin, user=cast.head_a)
     assert call(key) == 401
+
+
+def test_the_token_lookup_loads_what_the_orm_would_in_one_query(cast: Cast, django_assert_num_queries) -> None:
+    # Issue 16: the lookup every API request makes runs SQL the ORM compiled once (accounts/api/tokens.py).
+    from accounts.api.tokens import token_with_user
+
+    key = obtain("head_a")
+    expected = Token.objects.select_related("user").get(key=key)
+    with django_assert_num_queries(1):
+        token = token_with_user(key)
+        assert token is not None
+        user = token.user  # loaded with the token, as select_related leaves it
+        assert user.auth_token is token
+    fields = [f.attname for f in Token._meta.concrete_fields]
+    assert [getattr(token, f) for f in fields] == [getattr(expected, f) for f in fields]
+    fields = [f.attname for f in User._meta.concrete_fields]
+    assert [getattr(user, f) for f in fields] == [getattr(expected.user, f) for f in fields]
+    assert isinstance(user, User) and user.hospital_id == cast.hospital_a.pk and not user._state.adding
+    with django_assert_num_queries(1):
+        assert token_with_user(key[:-1] + ("0" if key[-1] != "0" else "1")) is None
+    assert call("not-a-token") == 401

@@ -25,6 +25,18 @@ from scoring.filters import AssessmentFilter
 from scoring.models import Assessment, Chapter, Rating
 from workspace import services, suggestions
 
+# What `selectors.assessment_result_data` reads of an assessment (a finalized one's frozen result included):
+# the ORM builds, compiles and loads a third of the columns (tests/scoring/api/test_query_counts.py: no more).
+RESULT_FIELDS = (
+    "kind",
+    "status",
+    "final_result",
+    "ratings_revision",
+    "hospital__level",
+    "hospital__key_specialty",
+    "standard__revision",
+)
+
 
 class AssessmentViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
@@ -35,7 +47,10 @@ class AssessmentViewSet(
     filterset_class = AssessmentFilter
 
     def get_queryset(self) -> QuerySet[Assessment]:
-        return selectors.assessments_visible_to(self.request.user)
+        qs = selectors.assessments_visible_to(self.request.user)
+        if self.action == "result":  # the most frequent request: only what a result is keyed by and shows
+            qs = qs.only(*RESULT_FIELDS)
+        return qs
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         # The filters narrow the list; a detail URL names one assessment, so no FilterSet is built for it.
