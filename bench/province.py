@@ -36,7 +36,7 @@ django.setup()
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext, setup_test_environment
+from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
 from bench.common import Row, dump, peak_rss_mib, print_table
@@ -144,7 +144,8 @@ def measure(*, n_hospitals: int, n_cases: int, repeat: int) -> list[Row]:
     from rounds.models import InspectionRound
     from scoring.models import Standard
 
-    setup_test_environment()
+    # No setup_test_environment(): it instruments every template render for the test client's
+    # `response.context`, a cost production never pays (the page renders three templates, one of 800 rows).
     call_command("migrate", verbosity=0)
     admin = User.objects.create_user("bench-qc", password="bench-password-1", role=Role.QC_ADMIN)
     page = Client()

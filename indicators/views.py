@@ -316,7 +316,7 @@ def indicator_comparison(request: HtmxHttpRequest, code: str) -> HttpResponse:
     """City-wide comparison of one indicator for the QC centre: rates, ranks and funnel plots per level."""
     if not getattr(request.user, "is_qc_admin", False):
         raise PermissionDenied
-    indicator = get_object_or_404(Indicator.objects.select_related("indicator_set"), code=code)
+    indicator = get_object_or_404(Indicator.objects.all(), code=code)
     year = year_param(request.GET.get("year"))
     inputs = comparison_inputs(indicator, year)
     fmt = request.GET.get("format")
