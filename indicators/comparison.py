@@ -1,8 +1,6 @@
 """City-wide comparison of one indicator: per level, each hospital's rate, rank, percentile and funnel band."""
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,6 +11,7 @@ from django.db import connection
 from django.db.models import Sum
 
 from accounts.models import Hospital, Level
+from common.memo import ProcessLRU
 
 from . import charts, rates, selectors
 from .models import Indicator, PeriodValue
@@ -82,11 +81,6 @@ def comparison_inputs(indicator: Indicator, year: int) -> ComparisonInputs:
         digest_size=20,
     ).digest()
     return ComparisonInputs(indicator, year, rows, last_year, digest)
-
-
-def comparison_levels(indicator: Indicator, year: int) -> list[dict[str, Any]]:
-    """Per level: each hospital's year rate, rank and percentile, and the funnel around the level's pooled rate."""
-    return levels_from(comparison_inputs(indicator, year))
 
 
 def levels_from(inputs: ComparisonInputs) -> list[dict[str, Any]]:
@@ -175,28 +169,20 @@ def _judged(
 # ComparisonInputs): it just stops being asked for and ages out. A deploy restarts the processes, so a
 # template or code change never meets an old entry. Values are shared by every caller: never change them.
 _T = TypeVar("_T")
-_MEMO: OrderedDict[tuple[str, bytes], Any] = OrderedDict()
-_MEMO_MAX = 16  # a page of 800 hospitals is about 0.4 MB, its API body about 1 MB of objects: under 20 MB
-_memo_lock = threading.Lock()
+# A page of 800 hospitals is about 0.4 MB, its API body about 1 MB of objects: under 20 MB per process.
+_MEMO: ProcessLRU[tuple[str, bytes], Any] = ProcessLRU(16)
 
 
 def memoized(namespace: str, inputs: ComparisonInputs, build: Callable[[], _T]) -> _T:
-    """`build()`, or the value it gave for the same namespace and inputs in this process."""
+    """`build()`, or the value it gave for the same namespace and inputs in this process (never None)."""
     key = (namespace, inputs.key)
-    with _memo_lock:
-        if key in _MEMO:
-            _MEMO.move_to_end(key)
-            return _MEMO[key]
-    value = build()
-    with _memo_lock:
-        _MEMO[key] = value
-        _MEMO.move_to_end(key)
-        while len(_MEMO) > _MEMO_MAX:
-            _MEMO.popitem(last=False)
+    value = _MEMO.get(key)
+    if value is None:
+        value = build()
+        _MEMO.put(key, value)
     return value
 
 
 def memo_clear() -> None:
     """Forget every memoized comparison of this process (tests; never needed for correctness)."""
-    with _memo_lock:
-        _MEMO.clear()
+    _MEMO.clear()

@@ -48,7 +48,7 @@ def shown(rate: rates.Rate | None) -> RateShown | None:
 
 
 def comparison_shown(indicator: Indicator, levels: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The comparison (`comparison.comparison_levels`, numbers) with what the page prints and draws.
+    """The comparison (`comparison.levels_from`, numbers) with what the page prints and draws.
 
     Per level its target, pooled rate and funnel plot (floats for the chart's JSON); per row the rate and
     the percentile as text.

@@ -1,8 +1,6 @@
 """Reads of standards and assessments, scoped to the asking user, and the engine's inputs."""
 
 import functools
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +9,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from accounts.models import HOSPITAL_ROLES, User
 from accounts.selectors import scope_by_hospital
 from accounts.typing import AnyUser
+from common.memo import ProcessLRU
 
 from . import engine, excel
 from .models import (
@@ -145,9 +144,8 @@ def standard_parts(standard: Standard) -> StandardParts:
 # sequences that never go back, so a key never stands for two different results: an entry is never stale,
 # it just stops being asked for and ages out. Values are shared by every caller: read them, never change them.
 ResultKey = tuple[int, int, int, int, str, bool]
-_RESULTS: OrderedDict[int, tuple[ResultKey, engine.Result, dict[str, Any]]] = OrderedDict()
-_RESULTS_MAX = 256  # about 30 KiB each (all 102 criteria): under 8 MiB per process
-_results_lock = threading.Lock()
+# One entry per assessment (its newest key): about 30 KiB each (all 102 criteria), under 8 MiB per process.
+_RESULTS: ProcessLRU[int, tuple[ResultKey, engine.Result, dict[str, Any]]] = ProcessLRU(256)
 
 
 def _result_key(assessment: Assessment, ratings_revision: int) -> ResultKey:
@@ -163,26 +161,19 @@ def _result_key(assessment: Assessment, ratings_revision: int) -> ResultKey:
 
 
 def _cached_result(key: ResultKey) -> tuple[engine.Result, dict[str, Any]] | None:
-    with _results_lock:
-        entry = _RESULTS.get(key[0])
-        if entry is None or entry[0] != key:
-            return None
-        _RESULTS.move_to_end(key[0])
-        return entry[1], entry[2]
+    entry = _RESULTS.get(key[0])
+    if entry is None or entry[0] != key:
+        return None
+    return entry[1], entry[2]
 
 
 def _store_result(key: ResultKey, result: engine.Result, data: dict[str, Any]) -> None:
-    with _results_lock:
-        _RESULTS[key[0]] = (key, result, data)
-        _RESULTS.move_to_end(key[0])
-        while len(_RESULTS) > _RESULTS_MAX:
-            _RESULTS.popitem(last=False)
+    _RESULTS.put(key[0], (key, result, data))
 
 
 def results_cache_clear() -> None:
     """Forget every cached result of this process (tests; never needed for correctness)."""
-    with _results_lock:
-        _RESULTS.clear()
+    _RESULTS.clear()
 
 
 def _live_result(

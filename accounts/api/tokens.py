@@ -56,10 +56,11 @@ def _token_query(vendor: str) -> tuple[str, SQLCompiler, dict[int, Any]]:
     """
     compiler = Token.objects.select_related("user").filter(key="").query.get_compiler(DEFAULT_DB_ALIAS)
     sql, params = compiler.as_sql()
-    columns = [column.target.attname for column, _sql, _alias in compiler.select]
-    if len(params) != 1 or columns != _TOKEN_FIELDS + _USER_FIELDS:  # the ORM would have to change for this
-        raise RuntimeError(f"unexpected token query: {sql!r} with columns {columns}")
-    return sql, compiler, compiler.get_converters([column for column, _sql, _alias in compiler.select])
+    columns = [column for column, _sql, _alias in compiler.select]
+    names = [column.target.attname for column in columns]
+    if len(params) != 1 or names != _TOKEN_FIELDS + _USER_FIELDS:  # the ORM would have to change for this
+        raise RuntimeError(f"unexpected token query: {sql!r} with columns {names}")
+    return sql, compiler, compiler.get_converters(columns)
 
 
 def token_with_user(key: str) -> Token | None:
